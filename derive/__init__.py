@@ -1,0 +1,17 @@
+"""derive: every ∂L/∂θ of a small neural network, as a chain-rule sum over paths, explained and coded.
+
+>>> import derive
+>>> net = derive.load("examples/mazur.toml")
+>>> d = derive.derive(net)
+>>> d.parameters
+('w1', 'w2', 'w3', 'w4', 'w5', 'w6', 'w7', 'w8', 'b1', 'b2')
+>>> len(d.paths("w1"))
+2
+"""
+
+from .chain import derive
+from .derivation import Chain, Derivation
+from .evaluate import evaluate
+from .spec import NetSpec, SpecError, load, loads
+
+__all__ = ["load", "loads", "derive", "evaluate", "Derivation", "Chain", "NetSpec", "SpecError"]

@@ -1,0 +1,279 @@
+"""The Derivation: a small immutable record of everything derive knows about a network's gradients.
+
+It is built by `chain.derive` and read by every renderer.  Tuples in spec order, never sets:
+
+- `equations`: the forward pass and the loss (graph.py), topological order, loss last;
+- `parameters`: weights in order of first use, then biases;
+- `edges`: one per (source, destination) pair of an equation, with the local partial
+  ∂dst/∂src as a SymPy expression in the node symbols (`partial`) and as a person writes it
+  (`display`);
+- `deltas`: the error signals δ_v = ∂L/∂v = Σ_edges(v→c) ∂c/∂v · δ_c, from the loss backwards;
+- `gradient_terms`: ∂L/∂θ = Σ_edges(θ→c) ∂c/∂θ · δ_c, one entry per parameter.
+
+Paths and chain sums are not stored: they are enumerated on demand, for explanation only.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import sympy as sp
+
+from .graph import Equation, symbol
+from .spec import NetSpec
+
+__all__ = ["Edge", "Delta", "Factor", "Chain", "Derivation", "delta_symbol"]
+
+
+def delta_symbol(node: str) -> sp.Symbol:
+    """δ for a node; "δ_" cannot begin a user's name, so it never collides with one."""
+    return sp.Symbol("δ_" + node, real=True)
+
+
+@dataclass(frozen=True)
+class Edge:
+    src: str
+    dst: str
+    kind: str  # "parameter" (∂net/∂w, ∂net/∂b), "source" (∂net/∂h), "activation", "loss", "target"
+    partial: sp.Expr  # ∂dst/∂src in the node symbols
+    display: sp.Expr  # the same value, written as a person writes it
+
+    @property
+    def factor(self) -> "Factor":
+        return Factor(self.dst, self.src)
+
+
+@dataclass(frozen=True)
+class Delta:
+    node: str
+    terms: tuple[Edge, ...]  # δ_node = Σ edge.partial · δ_{edge.dst}
+    is_loss: bool = False  # the loss itself: δ_L = ∂L/∂L = 1
+
+    def rule(self) -> sp.Expr:
+        if self.is_loss:
+            return sp.Integer(1)
+        return sp.Add(*[e.partial * delta_symbol(e.dst) for e in self.terms])
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One local partial derivative ∂num/∂den, unevaluated."""
+
+    num: str
+    den: str
+
+    def __str__(self) -> str:
+        return f"∂{self.num}/∂{self.den}"
+
+
+@dataclass(frozen=True)
+class Chain:
+    """∂loss/∂param as a sum over paths of products of local partials, unevaluated.
+
+    `str()` gives the terminal form; `latex()` the LaTeX; `value()` evaluates each factor to its
+    local partial and returns the SymPy sum (in node symbols).
+    """
+
+    loss: str
+    param: str
+    paths: tuple[tuple[str, ...], ...]
+    derivation: "Derivation" = field(repr=False, compare=False)
+
+    @property
+    def products(self) -> tuple[tuple[Factor, ...], ...]:
+        return tuple(tuple(Factor(p[i + 1], p[i]) for i in range(len(p) - 1)) for p in self.paths)
+
+    def __str__(self) -> str:
+        rhs = " + ".join(" · ".join(str(f) for f in prod) for prod in self.products)
+        return f"∂{self.loss}/∂{self.param} = {rhs}"
+
+    def latex(self, printer=None) -> str:
+        from .printing import latex_factor, latex_name
+
+        rhs = " + ".join(r" \, ".join(latex_factor(f, printer) for f in prod) for prod in self.products)
+        return (rf"\frac{{\partial {latex_name(self.loss, printer)}}}"
+                rf"{{\partial {latex_name(self.param, printer)}}} = {rhs}")
+
+    def _repr_latex_(self) -> str:
+        return f"$\\displaystyle {self.latex()}$"
+
+    def value(self) -> sp.Expr:
+        edge = self.derivation.edge
+        return sp.Add(*[sp.Mul(*[edge(f.num, f.den).partial for f in prod]) for prod in self.products])
+
+
+@dataclass(frozen=True)
+class Derivation:
+    spec: NetSpec
+    equations: tuple[Equation, ...]
+    parameters: tuple[str, ...]
+    edges: tuple[Edge, ...]
+    deltas: tuple[Delta, ...]  # loss first, then backwards through the equations
+    gradient_terms: tuple[tuple[str, tuple[Edge, ...]], ...]  # (parameter, its uses)
+
+    # -- lookups -------------------------------------------------------------------------------
+
+    @property
+    def loss(self) -> str:
+        return self.equations[-1].name
+
+    @cached_property
+    def _edges(self) -> dict[tuple[str, str], Edge]:
+        return {(e.dst, e.src): e for e in self.edges}
+
+    @cached_property
+    def _out(self) -> dict[str, tuple[Edge, ...]]:
+        out: dict[str, list[Edge]] = {}
+        for e in self.edges:
+            out.setdefault(e.src, []).append(e)
+        return {k: tuple(v) for k, v in out.items()}
+
+    @cached_property
+    def _equation(self) -> dict[str, Equation]:
+        return {e.name: e for e in self.equations}
+
+    def equation(self, name: str) -> Equation:
+        return self._equation[name]
+
+    def edge(self, dst: str, src: str) -> Edge:
+        """The local partial ∂dst/∂src; KeyError when dst does not directly use src."""
+        return self._edges[(dst, src)]
+
+    def consumers(self, node: str) -> tuple[Edge, ...]:
+        return self._out.get(node, ())
+
+    def _check_param(self, name: str) -> None:
+        if name not in self.parameters:
+            raise KeyError(f"{name!r} is not a parameter; parameters are {', '.join(self.parameters)}")
+
+    # -- the chain rule, for explanation -------------------------------------------------------
+
+    def paths(self, param: str) -> tuple[tuple[str, ...], ...]:
+        """Every path from `param` to the loss: node names, parameter first, loss last.
+
+        Ordered by the parameter's uses in equation order, then depth first along each
+        node's consumers in equation order.  Their number can grow exponentially with depth:
+        derive never needs them to compute a gradient (see `delta`).
+        """
+        self._check_param(param)
+        out: list[tuple[str, ...]] = []
+
+        def walk(node: str, trail: tuple[str, ...]) -> None:
+            if node == self.loss:
+                out.append(trail)
+                return
+            for e in self.consumers(node):
+                walk(e.dst, trail + (e.dst,))
+
+        walk(param, (param,))
+        return tuple(out)
+
+    def chain(self, param: str) -> Chain:
+        """∂L/∂param as the sum over paths of products of local partials, unevaluated."""
+        return Chain(self.loss, param, self.paths(param), self)
+
+    # -- error signals and gradients -----------------------------------------------------------
+
+    @cached_property
+    def _delta(self) -> dict[str, Delta]:
+        return {d.node: d for d in self.deltas}
+
+    def delta_rule(self, node: str) -> sp.Expr:
+        """δ_node as the backward recurrence: Σ ∂c/∂node · δ_c over node's consumers c."""
+        return self._delta[node].rule()
+
+    @cached_property
+    def _delta_values(self) -> dict[str, sp.Expr]:
+        values: dict[str, sp.Expr] = {}
+        for d in self.deltas:  # loss first: every consumer's δ is known before it is used
+            values[d.node] = sp.Integer(1) if d.is_loss else sp.Add(*[e.partial * values[e.dst] for e in d.terms])
+        return values
+
+    def delta(self, node: str) -> sp.Expr:
+        """The error signal ∂L/∂node in forward-pass quantities (node values, targets, weights)."""
+        if node not in self._delta:
+            raise KeyError(f"{node!r} has no error signal; nodes are {', '.join(d.node for d in self.deltas)}")
+        return self._delta_values[node]
+
+    def gradient_rule(self, param: str) -> sp.Expr:
+        """∂L/∂param as local partials times error signals: Σ ∂c/∂param · δ_c."""
+        self._check_param(param)
+        uses = dict(self.gradient_terms)[param]
+        return sp.Add(*[e.partial * delta_symbol(e.dst) for e in uses])
+
+    @cached_property
+    def _forward(self) -> dict[sp.Symbol, sp.Expr]:
+        """Each node symbol as an expression in inputs, targets and parameters only."""
+        sub: dict[sp.Symbol, sp.Expr] = {}
+        for eq in self.equations:
+            sub[eq.symbol] = eq.expr.xreplace(sub)
+        return sub
+
+    def substitute(self, expr: sp.Expr) -> sp.Expr:
+        """Replace every node symbol in `expr` by its forward-pass expression."""
+        return expr.xreplace(self._forward)
+
+    def gradient(self, param: str) -> sp.Expr:
+        """∂(per-sample loss)/∂param in terms of inputs, targets and parameters only."""
+        self._check_param(param)
+        uses = dict(self.gradient_terms)[param]
+        return self.substitute(sp.Add(*[e.partial * self.delta(e.dst) for e in uses]))
+
+    def loss_expr(self) -> sp.Expr:
+        """The per-sample loss in inputs, targets and parameters."""
+        return self._forward[self.equations[-1].symbol]
+
+    # -- presentation and validation -----------------------------------------------------------
+
+    def pretty(self, params=None) -> str:
+        from .show import pretty
+
+        return pretty(self, params)
+
+    def check(self) -> None:
+        """Validate the record (autodidax's typecheck_jaxpr); raise AssertionError if broken.
+
+        Checks that equations are defined before use and assigned once, that every edge is a
+        real argument of its destination with a partial in known symbols, that δ terms point
+        downstream, that every parameter has a use, and that for every parameter with few
+        enough paths the sum over paths equals the δ form at a random point.
+        """
+        spec = self.spec
+        known = set(spec.inputs) | set(spec.targets) | set(self.parameters)
+        order = {}
+        for i, eq in enumerate(self.equations):
+            assert eq.name not in known, f"{eq.name} assigned twice or shadows a leaf"
+            missing = set(eq.args) - known
+            assert not missing, f"{eq.name} uses {missing} before they are defined"
+            assert {s.name for s in eq.expr.free_symbols} <= set(eq.args), f"{eq.name}: stray symbol"
+            known.add(eq.name)
+            order[eq.name] = i
+        node_symbols = {symbol(n) for n in known}
+        for e in self.edges:
+            assert e.src in self.equation(e.dst).args, f"edge {e.src}->{e.dst} is not an argument"
+            assert e.partial.free_symbols <= node_symbols, f"edge {e.src}->{e.dst}: stray symbol"
+        for d in self.deltas:
+            for e in d.terms:
+                assert e.src == d.node, f"δ_{d.node} uses an edge from {e.src}"
+                if d.node in order:
+                    assert order[e.dst] > order[d.node], f"δ_{d.node} looks upstream"
+        assert tuple(p for p, _ in self.gradient_terms) == self.parameters
+        for p, uses in self.gradient_terms:
+            assert uses and all(e.src == p for e in uses), f"{p} has no use"
+        rng = random.Random(0)
+        point = {s: sp.Float(rng.uniform(-1, 1)) for s in node_symbols}
+        for p in self.parameters:
+            if _path_count(self, p) <= 64:
+                chained = self.chain(p).value()
+                factored = sp.Add(*[e.partial * self.delta(e.dst) for e in dict(self.gradient_terms)[p]])
+                diff = (chained - factored).xreplace(point)
+                assert abs(complex(diff)) < 1e-9, f"{p}: path sum and δ form disagree"
+
+
+def _path_count(d: Derivation, param: str) -> int:
+    counts: dict[str, int] = {d.loss: 1}
+    for eq in reversed(d.equations[:-1]):
+        counts[eq.name] = sum(counts.get(e.dst, 0) for e in d.consumers(eq.name))
+    return sum(counts.get(e.dst, 0) for e in d.consumers(param))

@@ -1,0 +1,86 @@
+"""The terminal view of a Derivation (autodidax's pp_jaxpr): what `derive show` prints."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from .activations import ACTIVATIONS, LOSSES
+from .derivation import Derivation
+from .evaluate import evaluate
+from .printing import text
+
+__all__ = ["pretty"]
+
+MAX_PATHS_SHOWN = 8  # more than this and the paths are counted, not listed
+MAX_RESULT_CHARS = 400  # a longer written-out result is described, not printed
+
+
+def _factor(expr: sp.Expr) -> str:
+    s = text(expr)
+    return f"({s})" if isinstance(expr, sp.Add) else s
+
+
+def _equation(d: Derivation, eq) -> str:
+    if eq.kind == "act":
+        return f"{eq.name} = {ACTIVATIONS[eq.activation].text}({eq.args[0]})"
+    if eq.kind == "net":
+        terms = [f"{w}·{src}" for w, src in eq.terms] + ([eq.bias] if eq.bias else [])
+        return f"{eq.name} = " + " + ".join(terms)
+    return f"{eq.name} = {text(eq.expr)}"
+
+
+def _times_delta(d: Derivation, edges) -> str:
+    """Σ local partial · δ, leaving out the factors that are 1."""
+    terms = []
+    for e in edges:
+        if e.dst == d.loss:
+            terms.append(text(e.display))
+        elif e.display == 1:
+            terms.append(f"δ_{e.dst}")
+        else:
+            terms.append(f"{_factor(e.display)} · δ_{e.dst}")
+    return " + ".join(terms) if terms else "0"
+
+
+def _delta_line(d: Derivation, dl) -> str:
+    return f"δ_{dl.node} = {_times_delta(d, dl.terms)}"
+
+
+def pretty(d: Derivation, params=None) -> str:
+    """Every parameter's paths, chain-rule products, local derivatives, δ form and result."""
+    spec = d.spec
+    params = tuple(params) if params else d.parameters
+    for p in params:
+        if p not in d.parameters:
+            raise KeyError(f"{p!r} is not a parameter; parameters are {', '.join(d.parameters)}")
+    out = [f"{spec.name}" + (f": {spec.title}" if spec.title else ""), ""]
+    out.append("forward pass")
+    out += [f"  {_equation(d, eq)}" for eq in d.equations]
+    out.append(f"  ({spec.loss.name} is {LOSSES[spec.loss.kind].description}, per sample)")
+    out += ["", f"error signals δ_v = ∂{d.loss}/∂v, each computed once, from the loss backwards"]
+    out += [f"  {_delta_line(d, dl)}" for dl in d.deltas if not dl.is_loss]
+    numbers = evaluate(d) if spec.values and spec.data and set(dict(spec.values)) >= set(d.parameters) else None
+    for p in params:
+        paths = d.paths(p)
+        chain = d.chain(p)
+        out += ["", f"∂{d.loss}/∂{p}: {len(paths)} path{'s' if len(paths) != 1 else ''} from {p} to {d.loss}"]
+        for i, (path, prod) in enumerate(zip(paths, chain.products)):
+            if i == MAX_PATHS_SHOWN:
+                out.append(f"  ... and {len(paths) - i} more paths, one product each")
+                break
+            out.append(f"  path {i + 1}: " + " → ".join(path))
+            out.append("      " + " · ".join(str(f) for f in prod))
+            out.append("    = " + " · ".join(_factor(d.edge(f.num, f.den).display) for f in prod))
+        if len(paths) > 1 and len(paths) <= MAX_PATHS_SHOWN:
+            out.append(f"  sum over paths: {chain}")
+        uses = dict(d.gradient_terms)[p]
+        out.append(f"  with error signals: ∂{d.loss}/∂{p} = {_times_delta(d, uses)}")
+        result = text(sp.Add(*[e.partial * d.delta(e.dst) for e in uses]))
+        if len(result) <= MAX_RESULT_CHARS:
+            out.append(f"  = {result}")
+        else:
+            out.append(f"  (written out in forward quantities it runs to {len(result)} characters: see d.delta)")
+        if numbers:
+            out.append(f"  at the spec's values, over {spec.samples} sample{'s' if spec.samples != 1 else ''}:"
+                       f" ∂{d.loss}/∂{p} = {numbers.gradients[p]:.9g}")
+    return "\n".join(out) + "\n"
