@@ -36,7 +36,7 @@ def derive(spec: NetSpec) -> Derivation:
     deltas = tuple(Delta(eq.name, tuple(consumers.get(eq.name, ())), eq.kind == "loss") for eq in reversed(eqs))
     gradient_terms = tuple((p, tuple(consumers[p])) for p in params)
     d = Derivation(spec, eqs, params, edges, deltas, gradient_terms)
-    d.check()
+    d.validate()
     return d
 
 

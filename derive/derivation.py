@@ -232,7 +232,7 @@ class Derivation:
 
         return pretty(self, params)
 
-    def check(self) -> None:
+    def validate(self) -> None:
         """Validate the record (autodidax's typecheck_jaxpr); raise AssertionError if broken.
 
         Checks that equations are defined before use and assigned once, that every edge is a
