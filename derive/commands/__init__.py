@@ -7,8 +7,11 @@ class UsageError(Exception):
     """A user's mistake on the command line (not in the spec): one line, exit status 2."""
 
 
-from . import show  # noqa: E402
+from . import check, codegen, show, train  # noqa: E402
 
 COMMANDS = {
     "show": show,
+    "check": check,
+    "codegen": codegen,
+    "train": train,
 }
