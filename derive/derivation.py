@@ -232,6 +232,21 @@ class Derivation:
 
         return pretty(self, params)
 
+    def check(self, equation: str):
+        """Judge a learner's chain-rule equation (LaTeX) against this network: a `derive.check.Verdict`.
+
+        Raises `derive.check.EquationError` (one line, saying where reading stopped) if it cannot be read.
+
+        >>> import derive
+        >>> d = derive.derive(derive.load("examples/mazur.toml"))
+        >>> v = d.check(r"\\frac{\\partial E}{\\partial w_5} = \\frac{\\partial o_1}{\\partial w_5}\\frac{\\partial E}{\\partial o_1}")
+        >>> v.correct, v.problems
+        (True, ())
+        """
+        from .check import check
+
+        return check(self, equation)
+
     def validate(self) -> None:
         """Validate the record (autodidax's typecheck_jaxpr); raise AssertionError if broken.
 
