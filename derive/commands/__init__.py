@@ -7,11 +7,13 @@ class UsageError(Exception):
     """A user's mistake on the command line (not in the spec): one line, exit status 2."""
 
 
-from . import check, codegen, show, train  # noqa: E402
+from . import build, check, codegen, explain, show, train  # noqa: E402
 
 COMMANDS = {
     "show": show,
     "check": check,
     "codegen": codegen,
     "train": train,
+    "explain": explain,
+    "build": build,
 }
