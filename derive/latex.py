@@ -1,8 +1,8 @@
 """Rendering a `Document` with the jinja2 templates, and compiling LaTeX to PDF.
 
 The templates live in the top-level `templates/` directory of the source tree; an installed
-derive carries them as the package data `derive.templates` (pyproject maps the directory there),
-so `templates_dir()` finds them either way.  Delimiters do not collide with LaTeX braces:
+derive carries them as the package data `derive.templates` (`derive.resources.templates_dir`
+finds them either way).  Delimiters do not collide with LaTeX braces:
 ``((* block *))``, ``((( variable )))``, ``((= comment =))``.
 
 >>> import derive
@@ -14,7 +14,6 @@ True
 
 from __future__ import annotations
 
-import importlib.resources
 import shutil
 import subprocess
 import tempfile
@@ -24,6 +23,7 @@ from pathlib import Path
 import jinja2
 
 from .document import Document
+from .resources import templates_dir
 from .texmath import tex_text
 
 __all__ = ["FORMATS", "UNICODE_TEX", "PdfError", "compile_pdf", "render", "templates_dir"]
@@ -44,20 +44,6 @@ UNICODE_TEX = {
 
 class PdfError(Exception):
     """pdflatex is missing or failed; the message is one line for the user."""
-
-
-def templates_dir() -> Path:
-    """Where the templates are: the installed package data, else the source tree's templates/."""
-    try:
-        installed = Path(str(importlib.resources.files("derive.templates")))
-        if (installed / FORMATS["tex"]).is_file():
-            return installed
-    except (ModuleNotFoundError, TypeError):
-        pass
-    source = Path(__file__).resolve().parent.parent / "templates"
-    if (source / FORMATS["tex"]).is_file():
-        return source
-    raise FileNotFoundError("derive's templates are missing: reinstall derive (pip install .)")
 
 
 def _tex(s: str) -> str:
