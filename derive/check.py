@@ -4,7 +4,11 @@ An equation is **correct** when every product is a chain of factors that links �
 (each denominator the next numerator), every path from θ to the loss is covered exactly once,
 and nothing else appears.  A factor ∂a/∂b may skip nodes: it stands for *every* route from b to
 a (∂h1/∂w1 has one route, through net_h1; ∂L/∂h1 in a 2-2-2 network has two, so
-∂h1/∂w1 · ∂L/∂h1 covers both paths of w1 at once, the error-signal form).  A factor may also be
+∂h1/∂w1 · ∂L/∂h1 covers both paths of w1 at once, the error-signal form).  A factor ∂a/∂b
+whose b is an argument of a's own equation is the local partial, the other arguments held
+fixed, as in the derivation itself; so skipping a node is only the same as the chain through
+it when that leaves a single route (with a shared weight, ∂h2/∂w1 also counts the route
+through h1, and a product using it covers both).  A factor may also be
 written evaluated (w5 for ∂net_o1/∂h1, h1(1 − h1) for ∂h1/∂net_h1, −(t1 − o1) for ∂E/∂o1):
 evaluated factors fill the gaps between the derivatives, and are compared with the local
 partials they stand for at random points of the network (every node computed forward from
@@ -24,8 +28,11 @@ when the spec names them otherwise; L and E are the loss when no node has that n
 
 from __future__ import annotations
 
+import cmath
 import itertools
+import math
 import random
+import weakref
 from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
@@ -36,11 +43,21 @@ import sympy as sp
 from .activations import LOSSES
 from .derivation import Derivation
 from .graph import symbol
-from .latexparse import (Derivative, EquationError, Group, Name, Number, parse, parse_name, product_terms,
-                         span, to_sympy)
-from .printing import LatexPrinter, latex
+from .latexparse import (
+    Derivative,
+    EquationError,
+    Group,
+    Name,
+    Number,
+    parse,
+    parse_name,
+    product_terms,
+    span,
+    to_sympy,
+)
+from .printing import LatexPrinter
 
-__all__ = ["KINDS", "Problem", "Term", "Verdict", "Mistake", "check", "common_mistakes", "EquationError"]
+__all__ = ["KINDS", "EquationError", "Mistake", "Problem", "Term", "Verdict", "check", "common_mistakes"]
 
 # Every kind of problem the checker names, and what it means.
 KINDS = {
@@ -203,26 +220,20 @@ class _Numbers:
     """Every leaf and node at a few random points, and expressions evaluated there."""
 
     def __init__(self, d: Derivation, seed: int = 20240):
-        rng = random.Random(seed)
+        rng = random.Random(seed)  # fixed: the same equation always gets the same verdict
         spec = d.spec
         leaves = list(spec.inputs) + list(spec.targets) + list(d.parameters)
         self.points = []
         for _ in range(POINTS):
-            vals = {symbol(n): sp.Float(rng.choice((-1, 1)) * rng.uniform(0.2, 1.3)) for n in leaves}
+            vals = {symbol(n): complex(rng.choice((-1, 1)) * rng.uniform(0.2, 1.3)) for n in leaves}
             for eq in d.equations:
-                vals[eq.symbol] = sp.Float(eq.expr.xreplace(vals).evalf())
+                vals[eq.symbol] = _number(eq.expr, vals)
             self.points.append(vals)
         self.d = d
         self._edge: dict[tuple[str, str], tuple[complex, ...]] = {}
 
     def value(self, expr: sp.Expr) -> tuple[complex, ...]:
-        out = []
-        for vals in self.points:
-            try:
-                out.append(complex(expr.xreplace(vals).evalf()))
-            except (TypeError, ValueError, ZeroDivisionError):
-                out.append(complex("nan"))
-        return tuple(out)
+        return tuple(_number(expr, vals) for vals in self.points)
 
     def edge(self, dst: str, src: str) -> tuple[complex, ...]:
         if (dst, src) not in self._edge:
@@ -230,11 +241,42 @@ class _Numbers:
         return self._edge[(dst, src)]
 
     def route(self, route) -> tuple[complex, ...]:
-        return _mul([self.edge(b, a) for a, b in zip(route, route[1:])])
+        return _mul([self.edge(b, a) for a, b in itertools.pairwise(route)])
 
     def routes(self, routes) -> tuple[complex, ...]:
         vals = [self.route(r) for r in routes]
         return tuple(sum(v[k] for v in vals) for k in range(POINTS))
+
+
+# How each SymPy node evaluates on complex numbers; anything else falls back to SymPy itself.
+_NUMERIC = {
+    sp.Add: lambda *a: sum(a),
+    sp.Mul: lambda *a: math.prod(a),
+    sp.Pow: lambda a, b: a ** b,
+    sp.exp: cmath.exp,
+    sp.tanh: cmath.tanh,
+    sp.log: cmath.log,
+}
+
+
+def _number(expr, vals: dict) -> complex:
+    """`expr` at a point (Symbol -> complex), without SymPy arithmetic where it can be avoided."""
+    try:
+        return _walk(expr, vals)
+    except (ZeroDivisionError, OverflowError, ValueError, TypeError):
+        return complex("nan")
+
+
+def _walk(expr, vals) -> complex:
+    if expr.is_Symbol:
+        return vals[expr]
+    if expr.is_Number:
+        return complex(expr)
+    op = _NUMERIC.get(expr.func)
+    if op is not None:
+        return op(*[_walk(a, vals) for a in expr.args])
+    point = {s: sp.Float(vals[s].real) for s in expr.free_symbols}  # Piecewise, Max, Heaviside, ...
+    return complex(expr.xreplace(point).evalf())
 
 
 def _mul(values) -> tuple[complex, ...]:
@@ -272,17 +314,44 @@ class _Factor:
     ok: bool = True
 
 
-class _Checker:
+class _Network:
+    """What the checker knows about one derivation, built once and shared by every check of it."""
+
     def __init__(self, d: Derivation):
-        self.d = d
         self.names = _Names(d)
         self.graph = _Graph(d)
-        self.shown = {}  # network name -> how the learner wrote it, when that differs (L for E_total)
-        self.notes: list[str] = []
+        self.d = d
 
     @cached_property
     def numbers(self) -> _Numbers:
         return _Numbers(self.d)
+
+
+_NETWORKS: dict[int, tuple[weakref.ref, _Network]] = {}
+
+
+def _network(d: Derivation) -> _Network:
+    ref, net = _NETWORKS.get(id(d), (None, None))
+    if ref is None or ref() is not d:
+        key = id(d)
+        net = _Network(d)
+        _NETWORKS[key] = (weakref.ref(d), net)
+        weakref.finalize(d, _NETWORKS.pop, key, None).atexit = False  # forget it with the derivation
+    return net
+
+
+class _Checker:
+    def __init__(self, d: Derivation):
+        self.d = d
+        self.net = _network(d)
+        self.names = self.net.names
+        self.graph = self.net.graph
+        self.shown = {}  # network name -> how the learner wrote it, when that differs (L for E_total)
+        self.notes: list[str] = []
+
+    @property
+    def numbers(self) -> _Numbers:
+        return self.net.numbers
 
     # naming
     def show(self, name: str) -> str:
@@ -295,12 +364,12 @@ class _Checker:
         return " → ".join(path)
 
     def product_text(self, path) -> str:
-        return " · ".join(self.ftext(b, a) for a, b in zip(path, path[1:]))
+        return " · ".join(self.ftext(b, a) for a, b in itertools.pairwise(path))
 
     def product_latex(self, path, printer) -> str:
         def nm(n):
             return self.shown.get(n) or printer.name(n)
-        return r" \, ".join(rf"\frac{{\partial {nm(b)}}}{{\partial {nm(a)}}}" for a, b in zip(path, path[1:]))
+        return r" \, ".join(rf"\frac{{\partial {nm(b)}}}{{\partial {nm(a)}}}" for a, b in itertools.pairwise(path))
 
     def resolve(self, name: Name, problems: list, term: int, factor: str = "") -> str | None:
         found, why, alias = self.names.resolve(name)
@@ -370,13 +439,14 @@ class _Checker:
 
     def compact(self, path) -> tuple[str, ...]:
         """The path without the weighted sums that only feed their own activation (one route, so skippable)."""
-        def skippable(i):
-            n = path[i]
-            eq = self.d.equation(n) if n in self.graph.order else None
-            return (eq is not None and eq.kind == "net" and 0 < i < len(path) - 1
-                    and [e.dst for e in self.d.consumers(n)] == [path[i + 1]]
-                    and self.d.equation(path[i + 1]).kind == "act")
-        return tuple(n for i, n in enumerate(path) if not skippable(i))
+        out = [path[0]]
+        for i in range(1, len(path) - 1):
+            eq = self.d.equation(path[i])
+            # skip a weighted sum into its activation when that leaves one route: ∂h1/∂w1 = ∂h1/∂net_h1 · ∂net_h1/∂w1
+            if not (eq.kind == "net" and self.d.equation(path[i + 1]).kind == "act"
+                    and len(self.factor_routes(out[-1], path[i + 1])) == 1):
+                out.append(path[i])
+        return tuple(out + [path[-1]])
 
     # one product
     def term(self, k: int, nodes, text: str, problems: list) -> Term:
@@ -485,7 +555,7 @@ class _Checker:
                     return ()
                 gaps.append((cur, f.den, len(segments)))
                 segments.append(g.routes(cur, f.den))
-            segments.append(g.routes(f.den, f.num))
+            segments.append(self.factor_routes(f.den, f.num))
             cur = f.num
         if cur != T:
             gaps.append((cur, T, len(segments)))
@@ -508,6 +578,15 @@ class _Checker:
             if _close(value, _mul([self.numbers.routes(routes) for _, routes in reading])):
                 return _join(filled)
         return self.diagnose(k, gaps, segments, readings[1:], evals, value, found)
+
+    def factor_routes(self, b: str, a: str) -> list[tuple[str, ...]]:
+        """The routes a factor ∂a/∂b stands for: the edge itself when b is an argument of a's own
+        equation (the local partial, other arguments held fixed), else every route from b to a."""
+        try:
+            self.d.edge(a, b)
+            return [(b, a)]
+        except KeyError:
+            return self.graph.routes(b, a)
 
     def gap_problem(self, k: int, a: str, b: str) -> Problem:
         missing = self.ftext(b, a)
@@ -804,13 +883,13 @@ def common_mistakes(d: Derivation, param: str) -> tuple[Mistake, ...]:
         return rf"\frac{{\partial {printer.name(num)}}}{{\partial {printer.name(den)}}}"
 
     def factors(path):
-        return [frac(b, a) for a, b in zip(path, path[1:])]
+        return [frac(b, a) for a, b in itertools.pairwise(path)]
 
     # the seed's mistake: a connection's weight written as a node between its two ends
     weighted = []
     for path in paths:
         terms = factors(path)
-        for j, (a, b) in enumerate(zip(path, path[1:])):
+        for j, (a, b) in enumerate(itertools.pairwise(path)):
             w = _weight_between(d, a, b)
             if w and a != param:
                 terms[j:j + 1] = [frac(w, a), frac(b, w)]
@@ -820,13 +899,12 @@ def common_mistakes(d: Derivation, param: str) -> tuple[Mistake, ...]:
         out.append(("a weight as a node of the chain", weighted))
     if len(paths) > 1:
         out.append(("a path left out", [factors(p) for p in paths[:-1]]))
-    else:
+    else:  # one path: leave out the activation's derivative, or else the loss's
         full = d.paths(param)[0]
-        act = next((j for j, n in enumerate(full[1:], 1) if d.equation(n).kind == "act"), None)
-        if act is not None:
-            pairs = [(a, b) for a, b in zip(full, full[1:])]
-            del pairs[act - 1]
-            out.append(("a factor left out", [[frac(b, a) for a, b in pairs]]))
+        pairs = list(itertools.pairwise(full))
+        act = next((j for j, (a, b) in enumerate(pairs) if d.equation(b).kind == "act"), len(pairs) - 1)
+        del pairs[act]
+        out.append(("a factor left out", [[frac(b, a) for a, b in pairs]]))
     spec_loss = d.spec.loss
     k = len(spec_loss.outputs)
     wrong = {"half_sse": ("a factor of 2 in the loss derivative", "-2"),

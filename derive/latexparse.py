@@ -30,13 +30,25 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import sympy as sp
 
-__all__ = ["EquationError", "Name", "Derivative", "Number", "Parsed", "parse", "parse_name",
-           "product_terms", "to_sympy", "contains_derivative", "FUNCTIONS", "MAX_TERMS"]
+__all__ = [
+    "FUNCTIONS",
+    "MAX_TERMS",
+    "Derivative",
+    "EquationError",
+    "Name",
+    "Number",
+    "Parsed",
+    "contains_derivative",
+    "parse",
+    "parse_name",
+    "product_terms",
+    "to_sympy",
+]
 
 MAX_TERMS = 4096  # a product of sums expands to at most this many terms
 
@@ -414,13 +426,18 @@ class _Parser:
             primes += 1
         if primes > 1 or (primes and key + "'" not in FUNCTIONS):
             self.fail(f"a derivative of {key} written with primes is not understood here", start)
-        if key == "sigma" and not (self.at("(") or self.at("{")):
+        power = None
+        if self.at("^"):  # \tanh^{2}(z): the square of the function's value
+            self.i += 1
+            power = self.atom()
+        if key == "sigma" and power is None and not (self.at("(") or self.at("{")):
             return Name("sigma", start)  # \sigma alone is a name, not the function
         if not (self.at("(") or self.at("{")):
             self.fail(f"expected '(' after {key}")
         close = ")" if self.at("(") else "}"
         arg = self.group(close)
-        return Group(key + "'" * primes, (arg,), start, self.last_end())
+        call = Group(key + "'" * primes, (arg,), start, self.last_end())
+        return call if power is None else Group("^", (call, power), start, self.last_end())
 
     def frac(self):
         start = self.peek().pos
@@ -496,9 +513,9 @@ class _Parser:
         sub = ""
         primes = ""
         while True:
-            if self.at("_") and not sub:
+            if self.at("_") and not primes:  # b_h1_1: several underscores, as in a spec's own names
                 self.i += 1
-                sub = self._subscript()
+                sub += ("_" if sub else "") + self._subscript()
             elif self.at("'"):
                 self.i += 1
                 primes += "'"
@@ -686,7 +703,7 @@ def to_sympy(node, resolve: Callable[[Name], sp.Expr]) -> sp.Expr:
     if isinstance(node, Name):
         return resolve(node)
     if isinstance(node, Derivative):
-        raise ValueError("a derivative has no evaluated form here")
+        raise TypeError("a derivative has no evaluated form here")
     args = [to_sympy(a, resolve) for a in node.args]
     if node.op == "+":
         return sp.Add(*args)
