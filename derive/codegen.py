@@ -4,14 +4,14 @@ The module is made from the derivation, not from a run-time autodiff: the forwar
 once (one line per net sum and activation, arrays over the N samples), each error signal δ once
 (from the loss backwards, δ_v = Σ ∂c/∂v · δ_c over v's consumers c, with SymPy's `cse` sharing
 common subexpressions), and each gradient as its local partials times the δ they multiply,
-summed over samples (`np.dot(h1, delta_net_o1)`).  Activations and their derivatives use the
+summed over samples (`h1 @ delta_net_o1`).  Activations and their derivatives use the
 registry's stable NumPy forms (derive/activations.py).  `GradientPrinter` prints the
 expressions; templates/gradients.py.j2 lays out the module and contains no math.
 
 >>> import derive
 >>> src = module_source(derive.derive(derive.load("examples/qa_chain.toml")))
 >>> print(next(line for line in src.splitlines() if "dL_dw1 =" in line).strip())
-dL_dw1 = float(np.dot(x, delta_z_h))
+dL_dw1 = float(x @ delta_z_h)
 """
 
 from __future__ import annotations
@@ -29,10 +29,11 @@ from .derivation import Derivation, delta_symbol
 from .graph import symbol
 from .numpy_printer import GradientPrinter
 from .printing import text
+from .resources import templates_dir
 
 __all__ = ["RESERVED", "load_module", "module_source", "python_names"]
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = templates_dir()  # templates/ in a checkout, the package data derive.templates when installed
 
 # Names the template's own code uses inside or around the functions that also hold the
 # network's names; a user's name equal to one of these gets a trailing underscore.
@@ -191,7 +192,10 @@ class _Builder:
             parts = []
             for e in uses:
                 delta = self.py[delta_symbol(e.dst).name]
-                parts.append(f"np.sum({delta})" if e.partial == 1 else f"np.dot({self.code(e.partial)}, {delta})")
+                # `a @ b` of two 1-D arrays is their dot product (np.dot can be far slower: it
+                # starts BLAS threads for a sum that memory bandwidth limits anyway)
+                partial = self.code(e.partial) if e.partial.is_Symbol else f"({self.code(e.partial)})"
+                parts.append(f"np.sum({delta})" if e.partial == 1 else f"{partial} @ {delta}")
             total = " + ".join(parts)
             if mean:
                 total = f"({total}) / {self.n}" if len(parts) > 1 else f"{total} / {self.n}"
