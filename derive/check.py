@@ -4,11 +4,11 @@ An equation is **correct** when every product is a chain of factors that links �
 (each denominator the next numerator), every path from θ to the loss is covered exactly once,
 and nothing else appears.  A factor ∂a/∂b may skip nodes: it stands for *every* route from b to
 a (∂h1/∂w1 has one route, through net_h1; ∂L/∂h1 in a 2-2-2 network has two, so
-∂h1/∂w1 · ∂L/∂h1 covers both paths of w1 at once, the error-signal form).  A factor ∂a/∂b
-whose b is an argument of a's own equation is the local partial, the other arguments held
-fixed, as in the derivation itself; so skipping a node is only the same as the chain through
-it when that leaves a single route (with a shared weight, ∂h2/∂w1 also counts the route
-through h1, and a product using it covers both).  A factor may also be
+∂h1/∂w1 · ∂L/∂h1 covers both paths of w1 at once, the error-signal form).  But a partial
+derivative holds the other arguments fixed: when b is an argument of a's own equation, or of
+the weighted sum a's activation reads, ∂a/∂b is that one route, as in the derivation itself.
+So with a bias b shared by both neurons of x → h → y', ∂y'/∂b holds h fixed and counts only
+b → z_y → y'; the path through h needs a product of its own, and the verdict says so.  A factor may also be
 written evaluated (w5 for ∂net_o1/∂h1, h1(1 − h1) for ∂h1/∂net_h1, −(t1 − o1) for ∂E/∂o1):
 evaluated factors fill the gaps between the derivatives, and are compared with the local
 partials they stand for at random points of the network (every node computed forward from
@@ -287,7 +287,8 @@ def _mul(values) -> tuple[complex, ...]:
 
 
 def _close(a, b) -> bool:
-    return all(abs(x - y) <= TOLERANCE * max(1.0, abs(x), abs(y)) for x, y in zip(a, b))
+    # relative: a long chain of small local partials is small, and a wrong one must still differ
+    return all(abs(x - y) <= TOLERANCE * max(abs(x), abs(y)) + 1e-300 for x, y in zip(a, b))
 
 
 def _constant_ratio(got, expected) -> Fraction | None:
@@ -348,6 +349,7 @@ class _Checker:
         self.graph = self.net.graph
         self.shown = {}  # network name -> how the learner wrote it, when that differs (L for E_total)
         self.notes: list[str] = []
+        self.held: list[tuple[int, _Factor]] = []  # skipping factors that hold other routes fixed
 
     @property
     def numbers(self) -> _Numbers:
@@ -442,9 +444,8 @@ class _Checker:
         out = [path[0]]
         for i in range(1, len(path) - 1):
             eq = self.d.equation(path[i])
-            # skip a weighted sum into its activation when that leaves one route: ∂h1/∂w1 = ∂h1/∂net_h1 · ∂net_h1/∂w1
-            if not (eq.kind == "net" and self.d.equation(path[i + 1]).kind == "act"
-                    and len(self.factor_routes(out[-1], path[i + 1])) == 1):
+            # skip a weighted sum into its own activation: ∂h1/∂w1 = ∂h1/∂net_h1 · ∂net_h1/∂w1
+            if not (eq.kind == "net" and self.d.equation(path[i + 1]).kind == "act"):
                 out.append(path[i])
         return tuple(out + [path[-1]])
 
@@ -556,6 +557,8 @@ class _Checker:
                 gaps.append((cur, f.den, len(segments)))
                 segments.append(g.routes(cur, f.den))
             segments.append(self.factor_routes(f.den, f.num))
+            if len(segments[-1][0]) > 2 and len(g.routes(f.den, f.num)) > 1:
+                self.held.append((k, f))  # read as a partial: the other routes into it are held fixed
             cur = f.num
         if cur != T:
             gaps.append((cur, T, len(segments)))
@@ -580,13 +583,19 @@ class _Checker:
         return self.diagnose(k, gaps, segments, readings[1:], evals, value, found)
 
     def factor_routes(self, b: str, a: str) -> list[tuple[str, ...]]:
-        """The routes a factor ∂a/∂b stands for: the edge itself when b is an argument of a's own
-        equation (the local partial, other arguments held fixed), else every route from b to a."""
-        try:
-            self.d.edge(a, b)
+        """The routes a factor ∂a/∂b stands for.
+
+        A partial derivative holds a's other arguments fixed: when b is an argument of a's own
+        equation, or of the weighted sum a's activation reads (h1 = σ(w1·i1 + w2·i2 + b1)), ∂a/∂b is
+        that one route.  Otherwise (∂L/∂h1: h1 is no argument of L) it is the derivative along
+        every route from b to a, the error-signal form.
+        """
+        if b in self.d.equation(a).args:
             return [(b, a)]
-        except KeyError:
-            return self.graph.routes(b, a)
+        eq = self.d.equation(a)
+        if eq.kind == "act" and b in self.d.equation(eq.args[0]).args:
+            return [(b, eq.args[0], a)]
+        return self.graph.routes(b, a)
 
     def gap_problem(self, k: int, a: str, b: str) -> Problem:
         missing = self.ftext(b, a)
@@ -705,7 +714,19 @@ class _Checker:
                                         f"{', '.join(map(str, by[p]))}: each path appears exactly once"))
             elif count[p] == 0 and p not in meant:
                 problems.append(Problem("missing-path", 0, f"the path {self.path_text(p)} is missing: add "
-                                                           f"{self.product_text(p)}"))
+                                                           f"{self.product_text(p)}" + self.held_note(p)))
+
+    def held_note(self, path) -> str:
+        """Why a skipping factor that looks as if it covered `path` does not."""
+        for k, f in self.held:
+            if f.den in path and f.num in path:
+                net = self.factor_routes(f.den, f.num)[0][1]
+                i = path.index(net) if net in path else -1
+                if i > 0 and path[i - 1] != f.den:
+                    return (f" ({f.text} in term {k} is a partial derivative: it holds {path[i - 1]} fixed and "
+                            f"counts only the route {f.den} → {net} → {f.num}; this path, through "
+                            f"{path[i - 1]}, needs a product of its own)")
+        return ""
 
 
 def _fill(segments, reading):

@@ -85,7 +85,9 @@ _UNICODE = {"∂": ("cmd", "partial"), "σ": ("cmd", "sigma"), "·": ("*", "*"),
 _SKIP_CMDS = {"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr",
               "biggl", "biggr", "displaystyle", "textstyle", "limits", "nolimits", "quad", "qquad"}
 _TIMES = {"cdot", "times", "ast"}
-_FONT = {"mathit", "mathrm", "text", "textit", "textrm", "mathbf", "operatorname", "mathsf", "boldsymbol"}
+_FONT = {"mathit", "mathrm", "text", "textit", "textrm", "mathbf", "operatorname", "mathsf", "boldsymbol",
+         "mathcal", "mathscr"}
+_UNREAD = {"sum", "prod", "int", "sqrt[", "lim", "nabla"}  # notation this reader does not take apart
 _FRAC = {"frac", "dfrac", "tfrac"}
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _NUM = re.compile(r"\d+(\.\d+)?|\.\d+")
@@ -380,6 +382,8 @@ class _Parser:
                 return self.inline_partial()
             if t.text in _FUNC_WORDS or t.text == "operatorname" and self._operator_function():
                 return self.function()
+            if t.text in _UNREAD:
+                self.fail(f"\\{t.text} is not read here: write the terms out, ∂L/∂θ = a sum of products")
             if t.text == "sqrt":
                 start = t.pos
                 self.i += 1
