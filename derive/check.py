@@ -641,9 +641,9 @@ class _Checker:
         c = _constant_ratio(value, expected)
         if c is not None:
             culprit, run = self.culprit(evals, edges, c)
-            where = f"{culprit.text}: " if culprit else " · ".join(f.text for f in evals) + ": "
-            found.append(Problem("constant-factor", k, where + _constant_words(c) + self.loss_note(run or edges, c),
-                                 culprit.text if culprit else ""))
+            where = culprit or " · ".join(f.text for f in evals)
+            found.append(Problem("constant-factor", k, f"{where}: {_constant_words(c)}" +
+                                 self.loss_note(run or edges, c), where))
             return _join(filled)
         unmatched, covered = [], set()
         i = 0
@@ -670,17 +670,16 @@ class _Checker:
         return _join(filled)
 
     def culprit(self, evals, edges, c: Fraction):
-        """The evaluated factor that is c times the local partials it stands for, and those edges."""
-        for f in evals:
-            v = self.numbers.value(f.expr)
-            if _constant_ratio(v, (1,) * POINTS) == c:
-                return f, []
-            for i in range(len(edges)):
-                for j in range(i + 1, len(edges) + 1):
-                    run = edges[i:j]
+        """The written factors (a run of them) that are c times the local partials they stand for."""
+        runs = [edges[i:j] for i in range(len(edges)) for j in range(i + 1, len(edges) + 1)]
+        for size in range(1, len(evals) + 1):
+            for i in range(len(evals) - size + 1):
+                group = evals[i:i + size]
+                v = _mul([self.numbers.value(f.expr) for f in group])
+                for run in [[], *runs]:
                     if _constant_ratio(v, _mul([self.numbers.edge(b, a) for a, b in run])) == c:
-                        return f, run
-        return None, []
+                        return _juxtapose([f.text for f in group]), run
+        return "", []
 
     def loss_note(self, run, c: Fraction) -> str:
         """For a constant off in the loss's own derivative: what that derivative is for this loss, and why."""
@@ -727,6 +726,14 @@ class _Checker:
                             f"counts only the route {f.den} → {net} → {f.num}; this path, through "
                             f"{path[i - 1]}, needs a product of its own)")
         return ""
+
+
+def _juxtapose(texts) -> str:
+    """Factors side by side as a person writes them: −2(t1 − o1), i1 · w5."""
+    out = texts[0]
+    for t in texts[1:]:
+        out += t if t.startswith("(") else f" · {t}"
+    return out
 
 
 def _fill(segments, reading):
@@ -865,7 +872,7 @@ def report(v: Verdict) -> str:
         out += ["", f"the correct equation, one product of local partials per path from {v.wrt} to {v.loss}:",
                 f"  {v.correct_text}", f"  {v.correct_equation}"]
         if v.compact_text:
-            out += ["or, skipping each weighted sum (one route through it, so the factor may jump it):",
+            out += ["or, skipping each weighted sum into its activation (∂h/∂w = ∂h/∂net · ∂net/∂w):",
                     f"  {v.compact_text}", f"  {v.compact_equation}"]
     return "\n".join(out) + "\n"
 
