@@ -81,6 +81,7 @@ KINDS = {
 POINTS = 3  # random points at which evaluated factors are compared
 TOLERANCE = 1e-9
 MAX_COMBINATIONS = 256  # single-route readings tried for a term's gaps
+MAX_PATHS = 4096  # a left side with more paths than this is not judged
 
 
 @dataclass(frozen=True)
@@ -391,6 +392,12 @@ class _Checker:
 
     # the whole equation
     def run(self, text: str) -> Verdict:
+        try:
+            return self._run(text)
+        except RecursionError:
+            raise EquationError("the equation is nested too deeply to read", 0, text) from None
+
+    def _run(self, text: str) -> Verdict:
         eq = parse(text)
         if not isinstance(eq.lhs, Derivative):
             a, _ = span(eq.lhs)
@@ -406,6 +413,10 @@ class _Checker:
             problems.append(Problem("left-side", 0, left))
             return self.verdict(False, eq, T, S, (), problems, ())
         self.T, self.S = T, S
+        count = _path_count(self.d, S, T)
+        if count > MAX_PATHS:
+            raise EquationError(f"∂{T}/∂{S} has {count} paths; derive check judges equations of at most "
+                                f"{MAX_PATHS}", 0, eq.text)
         self.paths = tuple(self.graph.routes(S, T))
         self.on_path = {n for p in self.paths for n in p}
         terms = [self.term(i + 1, factors, eq.text, problems) for i, factors in enumerate(terms_ast)]
@@ -726,6 +737,15 @@ class _Checker:
                             f"counts only the route {f.den} → {net} → {f.num}; this path, through "
                             f"{path[i - 1]}, needs a product of its own)")
         return ""
+
+
+def _path_count(d: Derivation, S: str, T: str) -> int:
+    """How many paths lead from S to T, counted without listing them."""
+    counts: dict[str, int] = {T: 1}
+    for eq in reversed(d.equations):
+        if eq.name != T:
+            counts[eq.name] = sum(counts.get(e.dst, 0) for e in d.consumers(eq.name))
+    return counts.get(S) or sum(counts.get(e.dst, 0) for e in d.consumers(S))
 
 
 def _juxtapose(texts) -> str:

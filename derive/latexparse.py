@@ -614,7 +614,10 @@ def parse(text: str) -> Parsed:
     text = _strip_display(text)
     parser = _Parser(text)
     _check_balance(parser.toks, text)
-    return parser.equation()
+    try:
+        return parser.equation()
+    except RecursionError:
+        raise EquationError("the equation is nested too deeply to read", parser.here(), text) from None
 
 
 def _check_balance(toks, text: str) -> None:
@@ -717,6 +720,6 @@ def to_sympy(node, resolve: Callable[[Name], sp.Expr]) -> sp.Expr:
         return -args[0]
     if node.op == "/":
         return args[0] / args[1]
-    if node.op == "^":
-        return args[0] ** args[1]
+    if node.op == "^":  # unevaluated: 9^{9^{9}} is a number to compare, not one to compute exactly
+        return sp.Pow(args[0], args[1], evaluate=False)
     return FUNCTIONS[node.op](args[0])

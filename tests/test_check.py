@@ -456,3 +456,31 @@ def test_main_reports_unreadable_input_on_stderr(capsys, tmp_path):
 def test_check_raises_equation_error_for_python_callers():
     with pytest.raises(EquationError):
         example("mazur").check(r"\partial L/\partial w_1 = \frac{")
+
+
+FUZZ = (r"\frac", "{", "}", "(", ")", r"\partial", "d", "L", "E", "w_1", "w_{1}", "h_1", "h1", "o_1", "net_{h1}",
+        "=", "+", "-", r"\cdot", r"\times", "/", "^", "_", "2", "0", "0.5", r"\sigma", r"\exp", "e", "'",
+        r"\prime", r"\left(", r"\right)", " ", r"\mathit{net}", "x", "t_1", "out_{h1}", r"\,", "[", "]", r"\tanh",
+        "σ", "∂", "·", "−", "$", "%", "\\\\", r"\{", "1/2", r"\sqrt{", r"\sum", "E_{total}", "w_7", "dL", "dw_1")
+
+
+def test_anything_typed_gives_a_verdict_or_one_line_never_a_traceback():
+    d = example("mazur")
+    rng = random.Random(5)
+    read = 0
+    for _ in range(1500):
+        text = "".join(rng.choice(FUZZ) for _ in range(rng.randint(0, 12)))
+        if rng.random() < 0.6:
+            text = r"\frac{\partial L}{\partial w_1} = " + text
+        try:
+            str(check(d, text))
+            read += 1
+        except EquationError as e:
+            assert "\n" not in str(e) and "reading stopped at character" in str(e)
+    assert read > 50  # the fuzz reaches the checker, not only the reader
+    for text in (r"\partial L/\partial w_1 = " + "(" * 3000 + "x" + ")" * 3000,
+                 r"\partial L/\partial w_1 = \sum_i \partial h_1/\partial w_1"):
+        with pytest.raises(EquationError):
+            check(d, text)
+    v = check(d, r"\partial L/\partial w_1 = 9^{9^{9^{9}}} \partial h_1/\partial w_1 \partial L/\partial h_1")
+    assert kinds(v) == {"extra-factor"}
