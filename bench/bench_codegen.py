@@ -31,13 +31,13 @@ _threads = next((a.split("=")[1] for a in sys.argv if a.startswith("--threads=")
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = _threads
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import derive  # noqa: E402
-from derive.codegen import load_module  # noqa: E402
+import derive
+from derive.codegen import load_module
 
 EXAMPLES = ("qa_chain", "mazur", "softplus", "skip")
 DENSE = ((8, 8, 1), (16, 16, 16, 1), (32, 32, 32, 1))  # 64-64-64-1 and 784-128-10: see bench/README.md
@@ -144,8 +144,10 @@ def torch_gradients_fn(lay: Layered, torch):
     acts = {"identity": lambda z: z, "sigmoid": torch.sigmoid, "tanh": torch.tanh,
             "softplus": lambda z: torch.logaddexp(torch.zeros_like(z), z)}
 
-    def run(theta_np, x_np, t_np, tensors={}):
-        if not tensors:  # convert once: the inputs and index matrices are not what is timed
+    tensors = {}  # converted once: the inputs and index matrices are not what is timed
+
+    def run(theta_np, x_np, t_np):
+        if not tensors:
             tensors["x"] = torch.from_numpy(x_np)
             tensors["t"] = torch.from_numpy(t_np)
             tensors["w"] = [torch.from_numpy(w % (len(theta_np) + 1)) for _, _, w, _, _ in lay.layers]

@@ -24,7 +24,9 @@ from pathlib import Path
 import jinja2
 import sympy as sp
 
+from . import codegen_layers as _layers
 from .activations import ACTIVATIONS, LOSSES
+from .codegen_layers import layers, plan
 from .derivation import Derivation, delta_symbol
 from .graph import symbol
 from .numpy_printer import GradientPrinter
@@ -209,7 +211,13 @@ class _Builder:
 
     def render(self) -> str:
         spec, d = self.spec, self.d
-        backward = self.backward_lines()  # first: it names the activation partials and temporaries
+        blocks = layers(d, _layers.MIN_WIDTH)
+        if blocks:
+            forward, nodes, backward, gradients = plan(self, blocks)
+        else:
+            backward = self.backward_lines()  # first: it names the activation partials and temporaries
+            forward, gradients = self.forward_lines(), self.gradient_lines()
+            nodes = [(eq.name, self.py[eq.name]) for eq in d.equations[:-1]]
         used = tuple(dict.fromkeys(eq.activation for eq in d.equations if eq.kind == "act")) or ()
         identity_only = not used
         notes = [ACTIVATIONS[a].derivative_note for a in used]
@@ -227,15 +235,15 @@ class _Builder:
             parameters=[(p, self.py[p]) for p in d.parameters],
             inputs=[(x, self.py[x]) for x in spec.inputs],
             targets=[(t, self.py[t]) for t in spec.targets],
-            nodes=[(eq.name, self.py[eq.name]) for eq in d.equations[:-1]],
+            nodes=nodes,
             initial=[(k, repr(float(v))) for k, v in sorted(spec.values, key=lambda kv: d.parameters.index(kv[0]))],
             data=[(k, "[" + ", ".join(repr(float(x)) for x in v) + "]") for k, v in spec.data],
             learning_rate=repr(float(spec.train.learning_rate)),
             steps=spec.train.steps,
-            forward=self.forward_lines(),
+            forward=forward,
             loss_line=self.loss_line(),
             backward=backward,
-            gradients=self.gradient_lines(),
+            gradients=gradients,
             grad_names=[(p, self.namer.table["∂ " + p]) for p in d.parameters],
             unpack_inputs=_tuple([self.py[x] for x in spec.inputs], 4),
             unpack_leaves=_tuple([self.py[x] for x in (*spec.inputs, *spec.targets)], 4),

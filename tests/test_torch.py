@@ -93,3 +93,21 @@ def test_the_examples_match_pytorch():
 
     for path in sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.toml")):
         check(path.read_text(), np.random.default_rng(0), n=64)
+
+
+@pytest.mark.parametrize("sizes, activation, bias, kind", [
+    ((3, 8, 2), '"tanh"', "per_layer", "mse"),
+    ((5, 12, 1), '"sigmoid"', "per_neuron", "sse"),
+    ((4, 8, 8, 3), '["softplus", "tanh", "identity"]', "none", "half_sse"),
+    ((2, 16, 8, 2), '["relu", "leaky_relu", "exp"]', "per_layer", "mse"),
+])
+def test_dense_networks_in_matrix_code_match_pytorch(sizes, activation, bias, kind):
+    from derive.codegen import module_source
+
+    text = (f'name = "dense"\n[dense]\nsizes = {list(sizes)}\nactivation = {activation}\nbias = "{bias}"\n'
+            f'[loss]\nkind = "{kind}"\n')
+    assert "W_1 = np.array(" in module_source(derive.derive(derive.loads(text)))
+    spec = derive.loads(text)
+    rng = np.random.default_rng(sum(sizes))
+    values = "\n".join(f"{p} = {rng.uniform(-0.5, 0.5):.6f}" for p in spec.parameters)
+    check(text + "[values]\n" + values + "\n", rng, n=40)
