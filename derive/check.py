@@ -2,17 +2,17 @@
 
 An equation is **correct** when every product is a chain of factors that links θ to the loss
 (each denominator the next numerator), every path from θ to the loss is covered exactly once,
-and nothing else appears.  A factor ∂a/∂b may skip nodes: it stands for *every* route from b to
-a (∂h1/∂w1 has one route, through net_h1; ∂L/∂h1 in a 2-2-2 network has two, so
-∂h1/∂w1 · ∂L/∂h1 covers both paths of w1 at once, the error-signal form).  But a partial
-derivative holds the other arguments fixed: when b is an argument of a's own equation, or of
-the weighted sum a's activation reads, ∂a/∂b is that one route, as in the derivation itself.
-So with a bias b shared by both neurons of x → h → y', ∂y'/∂b holds h fixed and counts only
-b → z_y → y'; the path through h needs a product of its own, and the verdict says so.  A factor may also be
-written evaluated (w5 for ∂net_o1/∂h1, h1(1 − h1) for ∂h1/∂net_h1, −(t1 − o1) for ∂E/∂o1):
-evaluated factors fill the gaps between the derivatives, and are compared with the local
-partials they stand for at random points of the network (every node computed forward from
-random inputs, targets and parameters), so any correct way of writing them is accepted.
+and nothing else appears.  A factor ∂a/∂b may skip nodes.  A partial derivative holds the other
+arguments fixed, so when b is an argument of a's own equation, or of the weighted sum a's
+activation reads, ∂a/∂b is that one route (∂h1/∂w1 = ∂h1/∂net_h1 · ∂net_h1/∂w1); with a bias
+b shared by both neurons of x → h → y', ∂y'/∂b holds h fixed, and the path through h needs a
+product of its own.  Any other factor is the derivative along every route from b to a: ∂L/∂h1
+in a 2-2-2 network covers both of h1's paths, so ∂h1/∂w1 · ∂L/∂h1 (the error-signal form)
+covers both paths of w1.  A factor may also be written evaluated (w5 for ∂net_o1/∂h1,
+h1(1 − h1) for ∂h1/∂net_h1, −(t1 − o1) for ∂E/∂o1): evaluated factors fill the gaps between
+the derivatives and are compared with the local partials they stand for at fixed random points
+of the network (every node computed forward from random inputs, targets and parameters), so any
+correct way of writing them is accepted.
 
 Names are matched the way people write them: w_{1}, w_1 and w1 are all w1; net_{h1} is net_h1;
 out_h1 is h1 (the classic example's name for a neuron's output) and net_h1 is h1's weighted sum
@@ -166,15 +166,17 @@ class _Names:
         for prio, key, n in entries:
             self.exact.setdefault((prio, key), set()).add(n)
             self.loose.setdefault((prio, key.replace("_", "")), set()).add(n)
-        self.loss = d.loss
+            self.loose.setdefault((3, key.replace("_", "").lower()), set()).add(n)  # Observed for observed
 
     def resolve(self, name: Name) -> tuple[str | None, str, bool]:
         """(network name or None, why not, whether it was read through an alias)."""
-        for table, key in ((self.exact, name.exact), (self.loose, name.loose)):
-            for prio in (0, 1, 2):
+        lookups = ((self.exact, name.exact, (0, 1, 2)), (self.loose, name.loose, (0, 1, 2)),
+                   (self.loose, name.loose.lower(), (3,)))
+        for table, key, prios in lookups:
+            for prio in prios:
                 found = table.get((prio, key))
                 if found and len(found) == 1:
-                    return next(iter(found)), "", prio == 2
+                    return next(iter(found)), "", prio >= 2
                 if found:
                     return None, f"{name.exact!r} could be any of {', '.join(sorted(found))}: write it exactly", False
         return None, f"{name.exact!r} is not a name in this network", False
@@ -451,7 +453,7 @@ class _Checker:
                        correct[3], tuple(dict.fromkeys(self.notes)))
 
     def compact(self, path) -> tuple[str, ...]:
-        """The path without the weighted sums that only feed their own activation (one route, so skippable)."""
+        """The path without the weighted sums into activations: the seed answer's ∂h1/∂w1 · ∂o1/∂h1 · ∂L/∂o1."""
         out = [path[0]]
         for i in range(1, len(path) - 1):
             eq = self.d.equation(path[i])
@@ -464,7 +466,7 @@ class _Checker:
     def term(self, k: int, nodes, text: str, problems: list) -> Term:
         found: list[Problem] = []
         factors = [self.factor(n, text, k, found) for n in nodes]
-        term_text = " · ".join(f.text for f in factors)
+        term_text = _term_text(factors)
         derivs = [f for f in factors if f.num is not None]
         evals = [f for f in factors if f.expr is not None]
         broken = any(not f.ok for f in factors)
@@ -746,6 +748,20 @@ def _path_count(d: Derivation, S: str, T: str) -> int:
         if eq.name != T:
             counts[eq.name] = sum(counts.get(e.dst, 0) for e in d.consumers(eq.name))
     return counts.get(S) or sum(counts.get(e.dst, 0) for e in d.consumers(S))
+
+
+def _term_text(factors) -> str:
+    """A product as the report writes it; a sign the reader turned into a factor −1 stays a sign."""
+    texts, negative = [], False
+    for f in factors:
+        if isinstance(f.node, Number) and f.node.pos == f.node.end:  # the −1 of a leading minus
+            negative = not negative
+            continue
+        texts.append(("−" if negative else "") + f.text)
+        negative = False
+    if negative:
+        texts.append("(−1)")
+    return " · ".join(texts)
 
 
 def _juxtapose(texts) -> str:

@@ -10,6 +10,7 @@ What it reads (the notation learners and textbooks use)::
               | "\\frac{" expr "}{" expr "}" | "e^" atom
     derivative := "\\frac{\\partial" name "}{\\partial" name "}" | "\\partial" name "/" "\\partial" name
                 | "\\frac{d" name "}{d" name "}" | "\\frac{dname}{dname}"
+                | "d" name "/" "d" name        (dSSR/dw1, dSSR/d(predicted): the seed article's inline form)
     name     := word ["_" (word | number | "{" ... "}")] ["'" | "^{\\prime}"]
     function := \\sigma | \\tanh | \\exp | \\log | \\ln | softplus  (a prime: the derivative)
 
@@ -396,6 +397,10 @@ class _Parser:
         if t.kind == "word":
             if t.text in _FUNC_WORDS and (self.at("(", k=1) or self.at("'", k=1)):
                 return self.function()
+            if t.text.startswith("d"):
+                d = self.inline_d()
+                if d is not None:
+                    return d
             if t.text == "e" and self.at("^", k=1):
                 start = t.pos
                 self.i += 2
@@ -486,6 +491,11 @@ class _Parser:
         if t.kind == "word" and t.text == "d" and (self.at("word", k=1) or self.at("cmd", k=1)):
             self.i += 1
             return self.name()
+        if t.kind == "word" and t.text == "d" and self.at("(", k=1):  # d(predicted), as the seed article writes
+            self.i += 2
+            n = self.name()
+            self.take(")", "')' after the name in d(…)")
+            return n
         if t.kind == "word" and t.text.startswith("d") and len(t.text) > 1 and t.text[1].isalpha():
             # "dE_total": split the d off the word, then read the rest as a name
             rest = Tok("word", t.text[1:], t.pos + 1)
@@ -495,6 +505,21 @@ class _Parser:
             except EquationError:
                 self.toks[self.i] = t
                 return None
+        return None
+
+    def inline_d(self):
+        """dSSR/dw1 or dSSR/d(predicted) written inline; None (nothing consumed) if it is not that."""
+        start, saved, toks = self.peek().pos, self.i, list(self.toks)
+        try:
+            num = self._differential()
+            if num is not None and self.at("/"):
+                self.i += 1
+                den = self._differential()
+                if den is not None:
+                    return Derivative(num, den, start, self.last_end())
+        except EquationError:
+            pass
+        self.i, self.toks = saved, toks
         return None
 
     def inline_partial(self):

@@ -80,6 +80,19 @@ def test_derivation_check_is_the_same_verdict():
     assert not d.check(PROPOSED).correct
 
 
+def test_the_seed_articles_own_equations_are_correct():
+    # the DEV article's chain for the softplus network, in its own inline d-notation and names
+    d = example("softplus")
+    v = check(d, "dSSR/dw1 = dSSR/d(predicted) * d(predicted)/dy1 * dy1/dx1 * dx1/dw1")
+    assert v.correct, str(v)
+    v = check(d, "dSSR/dw1 = -2 * (Observed - Predicted) * w3 * (e^x1 / (1 + e^x1)) * input")
+    assert v.correct and "Observed is read as observed" in v.notes
+    v = check(d, "dSSR/db1 = -2 * (Observed - Predicted) * w3 * (e^x1 / (1 + e^x1)) * 1")
+    assert v.correct
+    v = check(d, "dSSR/db1 = -(Observed - Predicted) * w3 * (e^x1 / (1 + e^x1))")
+    assert kinds(v) == {"constant-factor"} and "a factor of 2 missing" in v.problems[0].message
+
+
 # -- evaluated factors -------------------------------------------------------------------------
 
 PATH2 = r"+ \partial h_1/\partial w_1 \; \partial o_2/\partial h_1 \; \partial L/\partial o_2"

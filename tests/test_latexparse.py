@@ -44,6 +44,7 @@ def value(text: str) -> sp.Expr:
     r"\frac{d L}{d w_{1}} = \frac{d h_{1}}{d w_{1}}\,\frac{d L}{d h_{1}}",
     r"$$\frac{\partial L}{\partial w_1}=\left(\frac{\partial h_1}{\partial w_1}\right)\frac{\partial L}{\partial h_1}$$",
     "∂L/∂w_1 = ∂h_1/∂w_1 · ∂L/∂h_1",
+    "dL/dw_1 = dh_1/dw_1 * d(L)/d(h_1)",
 ])
 def test_every_notation_reads_the_same_factors(text):
     eq = parse(text)
@@ -59,6 +60,11 @@ def test_every_notation_reads_the_same_factors(text):
 def test_names_are_canonicalised(written, exact):
     assert parse_name(written) == Name(exact, 0)
     assert parse(rf"\frac{{\partial L}}{{\partial {written}}} = 1").lhs.den.exact == exact
+
+
+def test_an_inline_d_that_is_not_a_derivative_is_read_as_names():
+    terms = derivs("L = delta/2 + d_1 / 3")
+    assert [[type(f[1]).__name__ for f in t] for t in terms] == [["Group"], ["Group"]]
 
 
 def test_sums_and_parentheses_distribute_into_products():
