@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from pathlib import Path
 
 import sympy as sp
 
@@ -92,7 +93,7 @@ class Check:
 class Document:
     name: str
     title: str  # plain text
-    source: str  # the spec file, as given
+    source: str  # the spec's file name (without its directory, so output does not depend on the cwd)
     palette: tuple[tuple[str, str], ...]  # (colour name, hex)
     loss: str  # LaTeX of the loss name
     loss_description: str  # plain text
@@ -246,7 +247,7 @@ def build(d: Derivation, params=None, numbers: bool = True) -> Document:
              rf"= {printer.name(p)} - \text{{step}}_{{{printer.name(p)}}}"))
         for p in d.parameters)
     return Document(
-        spec.name, spec.title or spec.name, spec.source, PALETTE, printer.name(d.loss),
+        spec.name, spec.title or spec.name, Path(spec.source).name, PALETTE, printer.name(d.loss),
         LOSSES[spec.loss.kind].description, LOSSES[spec.loss.kind].reduction, diagram,
         _legend(d, printer), forward, deltas, sections, overview, updates,
         number(spec.train.learning_rate), example)

@@ -14,6 +14,7 @@ True
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -78,8 +79,9 @@ def render(fmt: str, doc: Document) -> str:
 def compile_pdf(tex: str, name: str, runs: int = 2) -> bytes:
     """Compile LaTeX source to PDF bytes with pdflatex in a scratch directory.
 
-    Two runs resolve the table of contents and page references.  Raises `PdfError` with a
-    one-line message when pdflatex is missing or reports an error.
+    Two runs resolve the table of contents and page references.  SOURCE_DATE_EPOCH pins the
+    PDF's dates and ID, so the same source gives the same bytes on one TeX installation.  Raises
+    `PdfError` with a one-line message when pdflatex is missing or reports an error.
     """
     exe = shutil.which("pdflatex")
     if exe is None:
@@ -90,7 +92,8 @@ def compile_pdf(tex: str, name: str, runs: int = 2) -> bytes:
         src.write_text(tex, encoding="utf-8")
         for _ in range(runs):
             proc = subprocess.run([exe, "-interaction=nonstopmode", "-halt-on-error", src.name],
-                                  cwd=tmp, capture_output=True, text=True, errors="replace", check=False)
+                                  cwd=tmp, capture_output=True, text=True, errors="replace", check=False,
+                                  env={**os.environ, "SOURCE_DATE_EPOCH": "0", "FORCE_SOURCE_DATE": "1"})
             if proc.returncode != 0:
                 log = (Path(tmp) / f"{name}.log")
                 text = log.read_text(errors="replace") if log.exists() else proc.stdout
