@@ -49,7 +49,7 @@ def rendered():
 # -- reading the worked example back -----------------------------------------------------------
 
 _NUMBER = r"-?\d+(?:\.\d+)?(?: \\times 10\^\{-?\d+\})?"
-_BLOCK = re.compile(r"\\begin\{(align\*|aligned|gather\*|gathered)\}\n(.*?)\\end\{\1\}", re.S)
+_BLOCK = re.compile(r"\\begin\{(align\*|aligned|gather\*|gathered)\}\n(.*?)\\end\{\1\}", re.DOTALL)
 
 
 def _float(s: str) -> float:
@@ -90,7 +90,7 @@ def _sections(text: str, fmt: str) -> dict:
     heading = {"tex": r"\section{A worked example with numbers}", "md": "## A worked example with numbers"}[fmt]
     body = text[text.rindex(heading):]
     sub = r"\\subsection\{(.*?)\}" if fmt == "tex" else r"^### (.*)$"
-    parts = re.split(sub, body, flags=re.M)
+    parts = re.split(sub, body, flags=re.MULTILINE)
     out = {"start": _equations(parts[0]), "samples": [], "totals": {}, "update": {}}
     for title, chunk in zip(parts[1::2], parts[2::2]):
         if title.startswith("Sample"):
@@ -99,7 +99,7 @@ def _sections(text: str, fmt: str) -> dict:
             out["totals"] = _equations(chunk)
         elif title.startswith("The update"):
             row = r"^\|? ?\$?(.+?)\$? (?:&|\|) (.+?) (?:&|\|) (.+?) (?:&|\|) (.+?) (?:&|\|) (.+?) (?:\\\\|\|)$"
-            for m in re.finditer(row, chunk, re.M):
+            for m in re.finditer(row, chunk, re.MULTILINE):
                 if re.fullmatch(_NUMBER, m.group(2).strip()):
                     out["update"][m.group(1).strip()] = tuple(_float(m.group(k)) for k in range(2, 6))
     if not out["samples"]:  # one sample: its displays sit under the section itself
