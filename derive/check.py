@@ -130,8 +130,12 @@ class Mistake:
 
     @property
     def why(self) -> str:
-        """The verdict's explanations, each said once, one per line."""
-        return "\n".join(dict.fromkeys(p.message for p in self.verdict.problems))
+        """Why it is wrong, in plain words: the verdict's first explanation of each kind, one per line
+        (the same mistake in every term is said once; `verdict.problems` has them all)."""
+        first: dict[str, str] = {}
+        for p in self.verdict.problems:
+            first.setdefault(p.kind, p.message)
+        return "\n".join(first.values())
 
 
 # -- names -------------------------------------------------------------------------------------
@@ -353,6 +357,7 @@ class _Checker:
         self.shown = {}  # network name -> how the learner wrote it, when that differs (L for E_total)
         self.notes: list[str] = []
         self.held: list[tuple[int, _Factor]] = []  # skipping factors that hold other routes fixed
+        self.noted: set[str] = set()  # weights whose place in the network has been explained
 
     @property
     def numbers(self) -> _Numbers:
@@ -539,8 +544,9 @@ class _Checker:
 
     def weight_note(self, w: str) -> str:
         uses = [f"{src} → {eq.neuron or eq.name}" for eq in self.d.equations for ww, src in eq.terms if ww == w]
-        if not uses:
+        if not uses or w in self.noted:
             return ""
+        self.noted.add(w)  # said once per verdict
         return (f" ({w} is the weight on the connection {', '.join(uses)}: it scales that connection, "
                 f"it is not a node on it)")
 
