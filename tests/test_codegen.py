@@ -158,6 +158,29 @@ def test_registry_forms_are_finite_at_plus_minus_1000(name):
 
 
 @pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_registry_forms_agree_with_sympy_to_full_relative_precision_in_both_tails(name):
+    # the oracle: the activation's SymPy form and sympy.diff of it, evaluated at 40 digits
+    import sympy as sp
+
+    act = ACTIVATIONS[name]
+    x = sp.Symbol("x", real=True)
+    f = act.function(x)
+    df = sp.diff(f, x)
+    z = np.array([-700.0, -40.0, -5.0, -0.3, 0.3, 5.0, 40.0, 700.0])
+    a = eval(act.numpy.format(z="z"), {"np": np, "z": z})  # noqa: S307
+    slope = eval(act.numpy_derivative.format(z="z", a="a"), {"np": np, "z": z, "a": a})  # noqa: S307
+    for zi, ai, si in zip(z, a, slope):
+        exact_a = float(f.subs(x, sp.Float(zi, 40)).evalf(40))
+        exact_s = float(df.subs(x, sp.Float(zi, 40)).evalf(40))
+        if abs(exact_a) < 1e300:
+            assert ai == pytest.approx(exact_a, rel=1e-13, abs=1e-300), (zi, ai, exact_a)
+        if abs(exact_s) < 1e300:
+            # f' written through a = f(z) (σ' = a(1 - a), tanh' = 1 - a²) cannot resolve slopes
+            # below 1e-16 where a rounds to ±1: hence the absolute floor
+            assert si == pytest.approx(exact_s, rel=1e-9, abs=1e-15), (zi, si, exact_s)
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
 def test_generated_forward_and_gradients_are_finite_for_net_inputs_of_1000(name):
     _, m = module_for(f"""
 name = "one"

@@ -87,13 +87,13 @@ def forward(params, data):
     b2 = params["b2"]
     i1, i2 = _samples(data, INPUTS)
     net_h1 = w1*i1 + w2*i2 + b1
-    h1 = 0.5 * (1.0 + np.tanh(0.5 * net_h1))
+    h1 = np.exp(np.minimum(net_h1, 0.0)) / (1.0 + np.exp(-np.abs(net_h1)))
     net_h2 = w3*i1 + w4*i2 + b1
-    h2 = 0.5 * (1.0 + np.tanh(0.5 * net_h2))
+    h2 = np.exp(np.minimum(net_h2, 0.0)) / (1.0 + np.exp(-np.abs(net_h2)))
     net_o1 = w5*h1 + w6*h2 + b2
-    o1 = 0.5 * (1.0 + np.tanh(0.5 * net_o1))
+    o1 = np.exp(np.minimum(net_o1, 0.0)) / (1.0 + np.exp(-np.abs(net_o1)))
     net_o2 = w7*h1 + w8*h2 + b2
-    o2 = 0.5 * (1.0 + np.tanh(0.5 * net_o2))
+    o2 = np.exp(np.minimum(net_o2, 0.0)) / (1.0 + np.exp(-np.abs(net_o2)))
     return {
         "net_h1": net_h1,
         "h1": h1,
@@ -120,13 +120,13 @@ def loss(params, data):
     b2 = params["b2"]
     i1, i2, t1, t2 = _samples(data, INPUTS + TARGETS)
     net_h1 = w1*i1 + w2*i2 + b1
-    h1 = 0.5 * (1.0 + np.tanh(0.5 * net_h1))
+    h1 = np.exp(np.minimum(net_h1, 0.0)) / (1.0 + np.exp(-np.abs(net_h1)))
     net_h2 = w3*i1 + w4*i2 + b1
-    h2 = 0.5 * (1.0 + np.tanh(0.5 * net_h2))
+    h2 = np.exp(np.minimum(net_h2, 0.0)) / (1.0 + np.exp(-np.abs(net_h2)))
     net_o1 = w5*h1 + w6*h2 + b2
-    o1 = 0.5 * (1.0 + np.tanh(0.5 * net_o1))
+    o1 = np.exp(np.minimum(net_o1, 0.0)) / (1.0 + np.exp(-np.abs(net_o1)))
     net_o2 = w7*h1 + w8*h2 + b2
-    o2 = 0.5 * (1.0 + np.tanh(0.5 * net_o2))
+    o2 = np.exp(np.minimum(net_o2, 0.0)) / (1.0 + np.exp(-np.abs(net_o2)))
 
     # E_total per sample: half the sum of squared errors, ½Σ(t − y)²
     E_total = (1/2)*(t1 - o1)**2 + (1/2)*(t2 - o2)**2
@@ -152,13 +152,13 @@ def _backprop(params, data, want_loss):
     b2 = params["b2"]
     i1, i2, t1, t2 = _samples(data, INPUTS + TARGETS)
     net_h1 = w1*i1 + w2*i2 + b1
-    h1 = 0.5 * (1.0 + np.tanh(0.5 * net_h1))
+    h1 = np.exp(np.minimum(net_h1, 0.0)) / (1.0 + np.exp(-np.abs(net_h1)))
     net_h2 = w3*i1 + w4*i2 + b1
-    h2 = 0.5 * (1.0 + np.tanh(0.5 * net_h2))
+    h2 = np.exp(np.minimum(net_h2, 0.0)) / (1.0 + np.exp(-np.abs(net_h2)))
     net_o1 = w5*h1 + w6*h2 + b2
-    o1 = 0.5 * (1.0 + np.tanh(0.5 * net_o1))
+    o1 = np.exp(np.minimum(net_o1, 0.0)) / (1.0 + np.exp(-np.abs(net_o1)))
     net_o2 = w7*h1 + w8*h2 + b2
-    o2 = 0.5 * (1.0 + np.tanh(0.5 * net_o2))
+    o2 = np.exp(np.minimum(net_o2, 0.0)) / (1.0 + np.exp(-np.abs(net_o2)))
     value = None
     if want_loss:
         # E_total per sample: half the sum of squared errors, ½Σ(t − y)²

@@ -64,9 +64,9 @@ def forward(params, data):
     b = params["b"]
     (x,) = _samples(data, INPUTS)
     z_h = w1*x + b
-    h = 0.5 * (1.0 + np.tanh(0.5 * z_h))
+    h = np.exp(np.minimum(z_h, 0.0)) / (1.0 + np.exp(-np.abs(z_h)))
     z_y = w2*h + b
-    yp = 0.5 * (1.0 + np.tanh(0.5 * z_y))
+    yp = np.exp(np.minimum(z_y, 0.0)) / (1.0 + np.exp(-np.abs(z_y)))
     return {
         "z_h": z_h,
         "h": h,
@@ -82,9 +82,9 @@ def loss(params, data):
     b = params["b"]
     x, y = _samples(data, INPUTS + TARGETS)
     z_h = w1*x + b
-    h = 0.5 * (1.0 + np.tanh(0.5 * z_h))
+    h = np.exp(np.minimum(z_h, 0.0)) / (1.0 + np.exp(-np.abs(z_h)))
     z_y = w2*h + b
-    yp = 0.5 * (1.0 + np.tanh(0.5 * z_y))
+    yp = np.exp(np.minimum(z_y, 0.0)) / (1.0 + np.exp(-np.abs(z_y)))
 
     # L per sample: half the sum of squared errors, ½Σ(t − y)²
     L = (1/2)*(y - yp)**2
@@ -103,9 +103,9 @@ def _backprop(params, data, want_loss):
     b = params["b"]
     x, y = _samples(data, INPUTS + TARGETS)
     z_h = w1*x + b
-    h = 0.5 * (1.0 + np.tanh(0.5 * z_h))
+    h = np.exp(np.minimum(z_h, 0.0)) / (1.0 + np.exp(-np.abs(z_h)))
     z_y = w2*h + b
-    yp = 0.5 * (1.0 + np.tanh(0.5 * z_y))
+    yp = np.exp(np.minimum(z_y, 0.0)) / (1.0 + np.exp(-np.abs(z_y)))
     value = None
     if want_loss:
         # L per sample: half the sum of squared errors, ½Σ(t − y)²

@@ -142,13 +142,13 @@ def _backprop(params, data, want_loss):
     # δ_y2 = ∂SSR/∂y2 = w4·δ_predicted
     delta_y2 = w4*delta_predicted
     # ∂y2/∂x2 = exp(x2)/(exp(x2) + 1)
-    dy2_dx2 = 0.5 * (1.0 + np.tanh(0.5 * x2))
+    dy2_dx2 = np.exp(np.minimum(x2, 0.0)) / (1.0 + np.exp(-np.abs(x2)))
     # δ_x2 = ∂SSR/∂x2 = exp(x2)/(exp(x2) + 1)·δ_y2
     delta_x2 = dy2_dx2*delta_y2
     # δ_y1 = ∂SSR/∂y1 = w3·δ_predicted
     delta_y1 = w3*delta_predicted
     # ∂y1/∂x1 = exp(x1)/(exp(x1) + 1)
-    dy1_dx1 = 0.5 * (1.0 + np.tanh(0.5 * x1))
+    dy1_dx1 = np.exp(np.minimum(x1, 0.0)) / (1.0 + np.exp(-np.abs(x1)))
     # δ_x1 = ∂SSR/∂x1 = exp(x1)/(exp(x1) + 1)·δ_y1
     delta_x1 = dy1_dx1*delta_y1
 
