@@ -193,7 +193,7 @@ def _param_section(d: Derivation, p: str, diagram: Diagram, printer, sym, value:
         written_rows, value, mistake[1] if mistake and mistake[0] == p else None)
 
 
-def _legend(d: Derivation, printer) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def _legend(d: Derivation, printer, layout_crowded: bool) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """What the diagram shows, as (plain-text meaning, LaTeX names)."""
     spec = d.spec
     names = printer.name
@@ -206,7 +206,9 @@ def _legend(d: Derivation, printer) -> tuple[tuple[str, tuple[str, ...]], ...]:
                 f"{act} neurons, each box showing the weighted sum (left) and the output (right)")
         out.append((what, tuple(names(m) for m in members)))
     biases = {n.bias for n in spec.neurons if n.bias}
-    out.append(("weights, written on their edges", tuple(names(p) for p in d.parameters if p not in biases)))
+    where = ("written on their edges where there is room (the forward pass says which edge each one is on)"
+             if layout_crowded else "written on their edges")
+    out.append((f"weights, {where}", tuple(names(p) for p in d.parameters if p not in biases)))
     if biases:
         out.append(("biases, written above the neurons that add them",
                     tuple(names(p) for p in d.parameters if p in biases)))
@@ -249,5 +251,5 @@ def build(d: Derivation, params=None, numbers: bool = True) -> Document:
     return Document(
         spec.name, spec.title or spec.name, Path(spec.source).name, PALETTE, printer.name(d.loss),
         LOSSES[spec.loss.kind].description, LOSSES[spec.loss.kind].reduction, diagram,
-        _legend(d, printer), forward, deltas, sections, overview, updates,
+        _legend(d, printer, diagram.crowded), forward, deltas, sections, overview, updates,
         number(spec.train.learning_rate), example)

@@ -34,6 +34,8 @@ class _Applied(sp.Function):
 
     def _latex(self, printer):
         arg = printer._print(self.args[0])
+        if self.args[0].is_Atom and arg.startswith("(") and arg.endswith(")"):
+            arg = arg[1:-1]  # a negative number in place of the name: tanh(-0.26), not tanh((-0.26))
         return rf"{self.latex_name}\left({arg}\right)" if self.latex_name else arg
 
 
@@ -66,13 +68,22 @@ def times_delta(d: Derivation, edges) -> sp.Expr:
     return sp.Add(*parts, evaluate=False) if len(parts) > 1 else parts[0]
 
 
+def act_forms(eq) -> list[sp.Expr]:
+    """An activation's equation as read: [σ(net), 1/(1 + e^{−net})]; just [tanh(z)] when the
+    formula is the function itself, and [net] for the identity."""
+    z = symbol(eq.args[0])
+    if eq.expr == z:
+        return [z]
+    shown = applied(eq.activation, z)
+    if isinstance(eq.expr, sp.Function) and eq.expr.args == (z,):
+        return [shown]
+    return [shown, eq.expr]
+
+
 def forward_pieces(d: Derivation, eq, printer) -> list:
-    """How one equation of the forward pass reads: [f(net), its formula] or [the sum]."""
+    """How one equation of the forward pass reads: [the sum], [f(net), its formula] or [the loss]."""
     if eq.kind == "net":
         return [terms(net_display(eq), printer)]
     if eq.kind == "act":
-        z = symbol(eq.args[0])
-        shown = applied(eq.activation, z)
-        expr = eq.expr
-        return [printer.doprint(shown)] if expr == z else [printer.doprint(shown), terms(expr, printer)]
+        return [terms(e, printer) for e in act_forms(eq)]
     return [terms(eq.expr, LatexPrinter(printer.names))]

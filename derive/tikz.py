@@ -35,6 +35,7 @@ COLUMN = 3.4  # cm between columns
 ROW = 2.0  # cm between neurons in a column
 SPREAD = 0.11  # cm between the ends of edges that meet at one side of a node
 STROKE_GAP = 1.6  # pt between parallel strokes of an edge used by several paths
+CROWDED = 3  # a node with more edges than this on one side: its edges' labels would pile up
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class DEdge:
     pos: str  # where along the edge the label sits
     bend: str  # "" or a TikZ bend option for an edge that skips columns
     param: str = ""  # the parameter the edge carries, "" for an edge into the loss
+    crowded: bool = False  # one of many edges at a node: labelled only when highlighted
     strokes: tuple[Stroke, ...] = ()  # highlight strokes; empty when drawn plain
 
 
@@ -86,9 +88,9 @@ class Diagram:
     highlighted: bool = False  # a per-parameter picture: label only the highlighted edges
 
     @property
-    def width_cm(self) -> float:
-        xs = [float(n.x) for n in self.nodes]
-        return max(xs) - min(xs) + 3.0
+    def crowded(self) -> bool:
+        """Whether some weights are left off the full picture for want of room."""
+        return any(e.crowded and e.param for e in self.edges)
 
 
 def _cm(v: float) -> str:
@@ -153,7 +155,8 @@ def layout(d: Derivation, names=None) -> Diagram:
         at = 0.5 if len(outgoing[src]) == 1 else 0.28 + 0.4 * k / (len(outgoing[src]) - 1)
         edges.append(DEdge((src, dst), ids[src], ids[dst], end(src, "east", link, outgoing), end(dst, "west", link, incoming),
                            printer.name(label), label, f"{at:.2f}", "bend left=22" if span > 1 else "",
-                           "" if to_loss else label))
+                           "" if to_loss else label,
+                           max(len(outgoing[src]), len(incoming[dst])) > CROWDED))
     for n in spec.neurons:
         if n.bias:
             edges.append(DEdge((n.bias, n.name), f"{ids[n.name]}b", ids[n.name], f"({ids[n.name]}b)", f"({ids[n.name]}.north west)",

@@ -19,8 +19,7 @@ import sympy as sp
 
 from .derivation import Derivation, Factor, delta_symbol
 from .evaluate import evaluate
-from .forms import applied, forward_pieces, net_display, times_delta
-from .graph import symbol
+from .forms import act_forms, forward_pieces, net_display, times_delta
 from .printing import LatexPrinter, latex_factor
 from .texmath import BUDGET, Row, chain_rows, number, numeric_printer, symbolic_printer, terms, width
 
@@ -65,6 +64,13 @@ def _pack(items, budget=BUDGET) -> tuple[str, ...]:
     return tuple(r", \qquad ".join(line) for line in lines)
 
 
+def _with_numbers(expr, sym, num, value: float) -> list:
+    """formula = the formula with numbers = value; a lone name is not written twice (δ = 0.19)."""
+    if expr.is_Atom:
+        return [sym.doprint(expr), number(value)]
+    return [terms(expr, sym), terms(expr, num), number(value)]
+
+
 def _sample(d: Derivation, s, index: int, names: dict, printer, sym) -> SampleView:
     spec = d.spec
     at = dict(s.values) | {delta_symbol(k).name: v for k, v in s.deltas.items()}
@@ -76,9 +82,7 @@ def _sample(d: Derivation, s, index: int, names: dict, printer, sym) -> SampleVi
         if eq.kind == "net":
             numeric = [terms(net_display(eq), num)]
         elif eq.kind == "act":
-            z = symbol(eq.args[0])
-            numeric = [num.doprint(applied(eq.activation, z))] + (
-                [terms(eq.expr, num)] if eq.expr != z else [])
+            numeric = [terms(e, num) for e in act_forms(eq) if not e.is_Atom]
         else:
             numeric = [terms(eq.expr, num)]
         forward += chain_rows(printer.name(eq.name), [*shown, *numeric, number(s.values[eq.name])])
@@ -100,12 +104,11 @@ def _sample(d: Derivation, s, index: int, names: dict, printer, sym) -> SampleVi
             continue
         expr = times_delta(d, dl.terms)
         deltas += chain_rows(printer.name(delta_symbol(dl.node).name),
-                             [terms(expr, sym), terms(expr, num), number(s.deltas[dl.node])])
+                             _with_numbers(expr, sym, num, s.deltas[dl.node]))
     grads = []
     for p, uses in d.gradient_terms:
-        expr = times_delta(d, uses)
         grads += chain_rows(latex_factor(Factor(d.loss, p), printer),
-                            [terms(expr, sym), terms(expr, num), number(s.gradients[p])])
+                            _with_numbers(times_delta(d, uses), sym, num, s.gradients[p]))
     return SampleView(index, given, tuple(forward), tuple(locals_), _pack(simple), tuple(deltas), tuple(grads))
 
 
