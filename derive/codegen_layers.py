@@ -7,11 +7,11 @@ sums are matrix products, and this module writes them as such:
 
     forward   Z_k = S_k @ W_k + b_k,  A_k = f(Z_k)          (column j is neuron j's net and output)
     backward  dZ_k = dA_k · f'(Z_k, A_k)                     (column j is δ_net_j)
-              G_k = S_kᵀ @ dZ_k                              (G_k[i, j] = Σ_n source_i · δ_net_j)
+              G_k = S_kᵀ @ dZ_k                              (G_k[i][j] = Σ_n source_i · δ_net_j)
               dA_{k-1} = dZ_k @ W_kᵀ                         (column i is δ_source_i = Σ_j w_ij · δ_net_j)
 
-Each ∂L/∂θ is still one line with its formula beside it, read from G_k or the column sums of
-dZ_k.  `layers(d)` says whether a derivation qualifies; anything else (skip connections, shared
+Each ∂L/∂θ is still one line with its formula beside it, read from G_k (as Python floats:
+`.tolist()` once is far cheaper than a NumPy scalar per parameter) or the column sums of dZ_k.  `layers(d)` says whether a derivation qualifies; anything else (skip connections, shared
 weights, narrow layers) stays scalar, where the code reads like the derivation line by line.
 """
 
@@ -142,10 +142,11 @@ def plan(b, blocks: tuple[Layer, ...]):
                                  f"δ_{n0.net} = {_term_text(d.edge(n0.name, n0.net).display, 'δ_' + n0.name)}"
                                  ", column by column"))
         src = names[k - 1]["A"] if k else nm["S"]
-        backward.append(Line(nm["G"], f"({src}.T @ {nm['dZ']}){scale}",
-                             "G[i, j] = Σ_n source_i · δ_net_j, the gradient of weight W[i, j]"))
+        backward.append(Line(nm["G"], f"(({src}.T @ {nm['dZ']}){scale}).tolist()",
+                             "G[i][j] = Σ_n source_i · δ_net_j, the gradient of weight W[i, j], as floats"))
         if any(n.bias for n in layer.neurons):
-            backward.append(Line(nm["gb"], f"{nm['dZ']}.sum(axis=0){scale}", "Σ_n δ_net_j, column by column"))
+            backward.append(Line(nm["gb"], f"({nm['dZ']}.sum(axis=0){scale}).tolist()",
+                                 "Σ_n δ_net_j, column by column, as floats"))
         if k:
             prev = blocks[k - 1].neurons[0].name
             backward.append(Line(names[k - 1]["dA"], f"{nm['dZ']} @ {nm['W']}.T",
@@ -154,15 +155,15 @@ def plan(b, blocks: tuple[Layer, ...]):
     gradients = []
     avg = "(1/N) Σ_n" if mean else "Σ_n"
     for p, uses in d.gradient_terms:
-        parts = [f"{names[k]['G']}[{i}, {j}]" if i is not None else f"{names[k]['gb']}[{j}]"
+        parts = [f"{names[k]['G']}[{i}][{j}]" if i is not None else f"{names[k]['gb']}[{j}]"
                  for k, i, j in where[p]]
         if len(parts) > 1 and len(parts) == len(blocks[where[p][0][0]].neurons) and \
                 len({k for k, _, _ in where[p]}) == 1:
-            code = f"{names[where[p][0][0]]['gb']}.sum()"
+            code = f"sum({names[where[p][0][0]]['gb']})"
         else:
             code = " + ".join(parts)
         rule = _short_sum([_term_text(e.partial, "δ_" + e.dst) for e in uses])
-        gradients.append(Line(b.namer.table["∂ " + p], f"float({code})", f"∂{loss}/∂{p} = {avg} {rule}"))
+        gradients.append(Line(b.namer.table["∂ " + p], code, f"∂{loss}/∂{p} = {avg} {rule}"))
     return forward, nodes, backward, gradients
 
 
