@@ -37,7 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import derive
-from derive.codegen import load_module
+from derive.codegen import load_module, module_source
+from derive.codegen_layers import layers
 
 EXAMPLES = ("qa_chain", "mazur", "softplus", "skip")
 DENSE = ((8, 8, 1), (16, 16, 16, 1), (32, 32, 32, 1))  # 64-64-64-1 and 784-128-10: see bench/README.md
@@ -177,24 +178,39 @@ def torch_gradients_fn(lay: Layered, torch):
 
 # -- timing -----------------------------------------------------------------------------------
 
-def median_time(fn, repeats: int, budget: float) -> float:
-    fn()  # warm up
-    start = time.perf_counter()
-    fn()
-    once = max(time.perf_counter() - start, 1e-7)
-    calls = max(1, int(budget / once))
-    times = []
-    for _ in range(repeats):
+def median_times(fns: dict, repeats: int, budget: float) -> dict:
+    """Median seconds per call of each function; the repeats take turns, so that a change in the
+    machine's load falls on every contestant alike."""
+    calls = {}
+    for name, fn in fns.items():
+        fn()  # warm up
         start = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        times.append((time.perf_counter() - start) / calls)
-    return statistics.median(times)
+        fn()
+        calls[name] = max(1, int(budget / max(time.perf_counter() - start, 1e-7)))
+    times = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            for _ in range(calls[name]):
+                fn()
+            times[name].append((time.perf_counter() - start) / calls[name])
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
-def bench(spec, n: int, repeats: int, budget: float, torch, rng) -> dict:
+def generate(spec) -> tuple:
+    """The derivation and the compiled module, with how long each stage took."""
+    start = time.perf_counter()
     d = derive.derive(spec)
+    derived = time.perf_counter()
+    source = module_source(d)
+    written = time.perf_counter()
     m = load_module(d)
+    stages = {"derive": derived - start, "module_source": written - derived,
+              "lines": source.count("\n"), "code": "matrix" if layers(d) else "scalar"}
+    return d, m, stages
+
+
+def bench(spec, d, m, n: int, repeats: int, budget: float, torch, rng) -> dict:
     lay = Layered(spec)
     params = {p: float(v) for p, v in zip(d.parameters, rng.uniform(-0.5, 0.5, len(d.parameters)))}
     data = {x: rng.uniform(-1, 1, n) for x in spec.inputs}
@@ -206,15 +222,16 @@ def bench(spec, n: int, repeats: int, budget: float, torch, rng) -> dict:
     ref = lay.gradients(theta, x, t)
     scale = np.abs(ref).max()
     assert np.allclose(ours, ref, rtol=1e-8, atol=1e-12 * scale), "generated and hand-written disagree"
-    row = {
-        "gradients": median_time(lambda: m.gradients(params, data), repeats, budget),
-        "forward": median_time(lambda: m.loss(params, data), repeats, budget),
-        "hand": median_time(lambda: lay.gradients(theta, x, t), repeats, budget),
+    fns = {
+        "gradients": lambda: m.gradients(params, data),
+        "forward": lambda: m.loss(params, data),
+        "hand": lambda: lay.gradients(theta, x, t),
     }
     if torch is not None:
         fn = torch_gradients_fn(lay, torch)
         assert np.allclose(fn(theta, x, t), ref, rtol=1e-8, atol=1e-12 * scale), "PyTorch disagrees"
-        row["torch"] = median_time(lambda: fn(theta, x, t), repeats, budget)
+        fns["torch"] = lambda: fn(theta, x, t)
+    row = median_times(fns, repeats, budget)
     return row
 
 
@@ -244,16 +261,25 @@ def main(argv=None) -> int:
     print("| network | params | N | gradients() | forward (loss()) | hand-written | PyTorch "
           "| vs hand-written | vs PyTorch | vs forward |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    made = []
     for spec in nets:
+        d, m, stages = generate(spec)
+        made.append((spec.name, len(spec.parameters), stages))
         for n in sizes:
             start = time.perf_counter()
-            r = bench(spec, n, repeats, budget, torch, rng)
+            r = bench(spec, d, m, n, repeats, budget, torch, rng)
             tt = r.get("torch")
             vs_torch = f"{r['gradients'] / tt:.2f}×" if tt else "–"
             print(f"| {spec.name} | {len(spec.parameters)} | {n:.0e} | {ms(r['gradients'])} | {ms(r['forward'])} "
                   f"| {ms(r['hand'])} | {ms(tt) if tt else '–'} | {r['gradients'] / r['hand']:.2f}× "
                   f"| {vs_torch} | {r['gradients'] / r['forward']:.2f}× |", flush=True)
             print(f"  ({spec.name}, N={n}: {time.perf_counter() - start:.1f} s)", file=sys.stderr)
+    print()
+    print("| network | params | code | derive() | module_source() | lines |")
+    print("|---|---:|---|---:|---:|---:|")
+    for name, params, st in made:
+        print(f"| {name} | {params} | {st['code']} | {st['derive']:.2f} s | {st['module_source']:.2f} s "
+              f"| {st['lines']} |")
     return 0
 
 

@@ -59,7 +59,8 @@ def run(args) -> int:
     data = {k: np.array(v) for k, v in spec.data}
     progress = _Progress(steps, quiet=args.quiet)
     try:
-        params, history = m.train(start, data, lr, steps, callback=progress, freeze=frozen)
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is reported below, once
+            params, history = m.train(start, data, lr, steps, callback=progress, freeze=frozen)
     except _Diverged as e:
         progress.close()
         print(f"derive: {args.spec}: {e}", file=sys.stderr)
