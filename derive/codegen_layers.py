@@ -39,7 +39,15 @@ class Layer:
 
 
 def layers(d: Derivation, min_width: int = MIN_WIDTH) -> tuple[Layer, ...] | None:
-    """The network as dense layers, or None when it is not one (or too narrow to gain)."""
+    r"""The network as dense layers, or None when it is not one (or too narrow to gain).
+
+    >>> import derive
+    >>> wide = derive.loads('name = "d"\n[dense]\nsizes = [2, 8, 1]\n[loss]\nkind = "mse"\n')
+    >>> [len(layer.neurons) for layer in layers(derive.derive(wide))]
+    [8, 1]
+    >>> layers(derive.derive(derive.load("examples/skip.toml"))) is None  # a skip connection
+    True
+    """
     spec = d.spec
     groups: list[list] = []
     for n in spec.neurons:
