@@ -162,6 +162,14 @@ def test_structural_faults_each_have_their_kind():
         assert kinds(v) <= set(KINDS)
 
 
+def test_any_left_side_whose_numerator_depends_on_its_denominator_is_judged():
+    d = example("mazur")
+    assert check(d, r"\partial o_1/\partial w_1 = \partial h_1/\partial w_1 \, \partial o_1/\partial h_1").correct
+    v = check(d, r"\partial L/\partial h_1 = \partial o_1/\partial h_1 \partial L/\partial o_1")
+    assert [p.kind for p in v.problems] == ["missing-path"]
+    assert v.correct_text == "∂L/∂h1 = ∂net_o1/∂h1 · ∂o1/∂net_o1 · ∂L/∂o1 + ∂net_o2/∂h1 · ∂o2/∂net_o2 · ∂L/∂o2"
+
+
 def test_missing_paths_are_named_with_their_products():
     v = check(example("mazur"), r"\partial L/\partial w_1 = \partial h_1/\partial w_1 \partial o_1/\partial h_1 \partial L/\partial o_1")
     (p,) = v.problems
