@@ -137,8 +137,14 @@ def loads(text: str, source: str = "<string>") -> NetSpec:
     except tomllib.TOMLDecodeError as e:
         msg = str(e)
         m = _TOML_LINE.search(msg)
-        where = f"line {m.group(1)}" if m else ""
-        raise SpecError(source, [Problem(where, "TOML syntax error: " + _TOML_LINE.sub("", msg).strip())])
+        if m:
+            where = f"line {m.group(1)}"
+        elif "end of document" in msg:
+            where = f"line {len(text.splitlines())}"
+        else:
+            where = ""
+        msg = _TOML_LINE.sub("", msg).replace("(at end of document)", "at the end of the file").strip()
+        raise SpecError(source, [Problem(where, "TOML syntax error: " + msg)])
     reader = _Reader(source)
     spec = reader.read(doc)
     if reader.problems:
@@ -199,13 +205,15 @@ class _Reader:
         if "dense" in doc:
             if "neuron" in doc or "inputs" in doc:
                 self.err("dense", "use either [dense] or inputs and [[neuron]] tables, not both")
-                inputs, neurons, outputs = (), (), ()
+                return _EMPTY
             else:
                 inputs, neurons, outputs = self.dense(self.table(doc, "dense"))
         else:
             inputs = self.inputs(doc.get("inputs"))
             neurons = self.neurons(doc.get("neuron"), inputs)
             outputs = ()
+            if not neurons:
+                return _EMPTY  # nothing more can be checked without neurons
         loss = self.loss(loss_doc, "loss" in doc, neurons, outputs)
         self.names(inputs, neurons, loss)
         neurons = self.order(neurons, inputs, loss)
@@ -270,8 +278,8 @@ class _Reader:
                 net = name  # an identity neuron is its own weighted sum: one node, no ·1 factor
             else:
                 net = f"z_{name}" if name else None
-            if name and net and act in ACTIVATIONS and pairs:
-                out.append(Neuron(name, net, act, tuple(pairs), bias))
+            if name:  # kept even when broken, so later checks do not report phantom problems
+                out.append(Neuron(name, net or name, act if isinstance(act, str) else "", tuple(pairs), bias))
         return tuple(out)
 
     def dense(self, doc) -> tuple[tuple, tuple, tuple]:
@@ -481,6 +489,9 @@ class _Reader:
             else:
                 out.append((k, v))
         return tuple(out)
+
+
+_EMPTY = NetSpec("", (), (), Loss("half_sse", ()))  # returned only alongside problems
 
 
 def _node_names(neurons, loss) -> set[str]:
