@@ -98,8 +98,8 @@ def test_the_examples_match_pytorch():
 @pytest.mark.parametrize("sizes, activation, bias, kind", [
     ((3, 8, 2), '"tanh"', "per_layer", "mse"),
     ((5, 12, 1), '"sigmoid"', "per_neuron", "sse"),
-    ((4, 8, 8, 3), '["softplus", "tanh", "identity"]', "none", "half_sse"),
-    ((2, 16, 8, 2), '["relu", "leaky_relu", "exp"]', "per_layer", "mse"),
+    ((3, 8, 8, 2), '["softplus", "tanh", "identity"]', "none", "half_sse"),
+    ((2, 10, 8, 2), '["relu", "leaky_relu", "exp"]', "per_layer", "mse"),
 ])
 def test_dense_networks_in_matrix_code_match_pytorch(sizes, activation, bias, kind):
     from derive.codegen import module_source
