@@ -12,7 +12,7 @@ simplifies.
 >>> [p.name for p in doc.params][:3], doc.params[0].n_paths
 (['w1', 'w2', 'w3'], 2)
 >>> doc.params[0].delta_form
-'i_{1} \\delta_{\\mathit{net}_{h1}}'
+'i_{1} \\, \\delta_{\\mathit{net}_{h1}}'
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from .derivation import Derivation, Factor, delta_symbol
 from .forms import forward_pieces, times_delta
 from .printing import LatexPrinter, latex_factor
 from .texmath import BUDGET, Row, chain_rows, number, symbolic_printer, terms, width
-from .tikz import PALETTE, Diagram, highlight, layout, path_colors
+from .tikz import CONTEXT_MAX, PALETTE, Diagram, highlight, layout, path_colors
 from .worked import Example, worked_example
 
 __all__ = ["MAX_PATHS_LISTED", "Check", "Document", "Mistake", "ParamSection", "PathView", "build"]
@@ -181,13 +181,14 @@ def _param_section(d: Derivation, p: str, diagram: Diagram, printer, sym, value:
     result = chain_rows(grad, [leibniz_delta, terms(times_delta(d, uses), sym)])
     delta_form = sym.doprint(times_delta(d, uses))
     written = sp.Add(*[e.partial * d.delta(e.dst) for e in uses])
-    out_terms = terms(written, printer)
+    out_terms = terms(written, symbolic_printer(printer.names, order="lex"))
     written_rows = ()
     if max(width(t) for t in out_terms) <= BUDGET and width(" ".join(out_terms)) <= WRITTEN_OUT_MAX:
         written_rows = chain_rows(grad, [out_terms])
     return ParamSection(
         p, printer.name(p), _label(p), grad,
-        tuple(printer.name(e.dst) for e in uses), len(paths), views, highlight(diagram, d, p),
+        tuple(printer.name(e.dst) for e in uses), len(paths), views,
+        highlight(diagram, d, p, context=len(d.spec.neurons) <= CONTEXT_MAX),
         len(paths) - listed, _pack(local_items), tuple(notes), result, delta_form,
         tuple(dict.fromkeys(printer.name(delta_symbol(e.dst).name) for e in uses if e.dst != d.loss)),
         written_rows, value, mistake[1] if mistake and mistake[0] == p else None)

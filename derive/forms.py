@@ -9,7 +9,7 @@ printed.
 >>> from derive.texmath import symbolic_printer
 >>> d = derive.derive(derive.load("examples/mazur.toml"))
 >>> symbolic_printer().doprint(net_display(d.equation("net_h1")))
-'w_{1} i_{1} + w_{2} i_{2} + b_{1}'
+'w_{1} \\, i_{1} + w_{2} \\, i_{2} + b_{1}'
 >>> symbolic_printer().doprint(applied("sigmoid", derive.graph.symbol("net_h1")))
 '\\sigma\\left(\\mathit{net}_{h1}\\right)'
 """

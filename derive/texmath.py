@@ -47,9 +47,12 @@ def number(x: float) -> str:
     return "0" if s == "-0" else s
 
 
-def symbolic_printer(names=None) -> LatexPrinter:
-    """The user's names, terms in the order they were built (spec order), products juxtaposed."""
-    return LatexPrinter(names, {"order": "none"})
+THIN = r" \, "  # between the factors of a product: names such as `input` do not run into the next
+
+
+def symbolic_printer(names=None, order: str = "none") -> LatexPrinter:
+    """The user's names, terms in the order they were built (spec order), factors a thin space apart."""
+    return LatexPrinter(names, {"order": order, "mul_symbol": THIN})
 
 
 def numeric_printer(values: dict, names=None) -> LatexPrinter:
@@ -148,6 +151,15 @@ _TEX_SPECIAL = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{":
                 "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}"}
 
 
+_POWER = re.compile(r"\^(\w+)")
+
+
 def tex_text(s: str) -> str:
-    """A user's or registry's plain text, safe in LaTeX text mode (unicode math is declared in the preamble)."""
-    return "".join(_TEX_SPECIAL.get(c, c) for c in s)
+    r"""A user's or registry's plain text, safe in LaTeX text mode (unicode math is declared in the preamble).
+
+    >>> tex_text("e^z/(1 + e^z) for x_1 at 100%")
+    'e\\textsuperscript{z}/(1 + e\\textsuperscript{z}) for x\\_1 at 100\\%'
+    """
+    parts = _POWER.split(s)  # text, exponent, text, ...: e^z is written as a superscript
+    return "".join(rf"\textsuperscript{{{tex_text(p)}}}" if i % 2 else "".join(_TEX_SPECIAL.get(c, c) for c in p)
+                   for i, p in enumerate(parts))

@@ -35,6 +35,7 @@ COLUMN = 3.4  # cm between columns
 ROW = 2.0  # cm between neurons in a column
 SPREAD = 0.11  # cm between the ends of edges that meet at one side of a node
 STROKE_GAP = 1.6  # pt between parallel strokes of an edge used by several paths
+CONTEXT_MAX = 8  # networks with more neurons than this show each parameter's paths without the rest
 CROWDED = 3  # a node with more edges than this on one side: its edges' labels would pile up
 
 
@@ -171,10 +172,12 @@ def path_colors(n_paths: int) -> tuple[str, ...]:
     return (PALETTE[0][0],) * n_paths
 
 
-def highlight(diagram: Diagram, d: Derivation, param: str) -> Diagram:
+def highlight(diagram: Diagram, d: Derivation, param: str, context: bool = True) -> Diagram:
     """The diagram with every path from `param` to the loss drawn in its path's colour.
 
-    An edge that several paths share gets one stroke per distinct colour, side by side.
+    An edge that several paths share gets one stroke per distinct colour, side by side.  Without
+    `context` only the paths are drawn (in their places in the full picture): for a large network
+    that is easier to read, and much quicker to typeset, than the whole network again.
     """
     spec = d.spec
     neuron_of = {n.net: n.name for n in spec.neurons} | {n.name: n.name for n in spec.neurons}
@@ -185,14 +188,13 @@ def highlight(diagram: Diagram, d: Derivation, param: str) -> Diagram:
         steps = []
         first = neuron_of[path[1]]
         steps += [e.key for e in diagram.edges if e.key[1] == first and e.param == param]
-        for a, b in itertools.pairwise(path):
+        for a, b in itertools.pairwise(path[1:]):
             if b == d.loss:
                 steps.append((a, b))
-            elif neuron_of.get(a) == neuron_of.get(b):
-                lit_nodes.setdefault(neuron_of[a], color)
-            else:
+            elif neuron_of.get(a) != neuron_of.get(b):
                 steps.append((a, neuron_of[b]))
-        lit_nodes.setdefault(neuron_of[path[1]], color)
+        for node in path[1:-1]:
+            lit_nodes.setdefault(neuron_of[node], color)
         for key in steps:
             if color not in used.setdefault(key, []):
                 used[key].append(color)
@@ -207,4 +209,8 @@ def highlight(diagram: Diagram, d: Derivation, param: str) -> Diagram:
                   for n in diagram.nodes)
     if any(e.strokes for e in edges if e.key[1] == d.loss):
         nodes = tuple(replace(n, color=colors[0]) if n.kind == "loss" else n for n in nodes)
+    if not context:
+        edges = [e for e in edges if e.strokes]
+        ends = {e.src_node for e in edges} | {e.dst_node for e in edges}
+        nodes = tuple(n for n in nodes if n.id in ends)
     return Diagram(nodes, tuple(edges), highlighted=True)

@@ -202,8 +202,8 @@ def test_mazur_w1_two_paths_chain_rule_and_delta_form(rendered):
             in section)
     # local derivatives from the edges' display forms, the loss's with its sign and no stray 2
     assert r"\frac{\partial E_{\mathrm{total}}}{\partial o_{1}} = - (t_{1} - o_{1})" in section
-    assert r"\frac{\partial h_{1}}{\partial \mathit{net}_{h1}} = h_{1} \left(1 - h_{1}\right)" in section
-    assert r"= i_{1} \delta_{\mathit{net}_{h1}}" in section
+    assert r"\frac{\partial h_{1}}{\partial \mathit{net}_{h1}} = h_{1} \, \left(1 - h_{1}\right)" in section
+    assert r"= i_{1} \, \delta_{\mathit{net}_{h1}}" in section
     # the seed Q&A's mistake: ∂w7/∂h1 is named as meaningless, and appears nowhere else
     assert r"\paragraph{Not a factor.}" in section
     wrong = r"\frac{\partial w_{5}}{\partial h_{1}}"
@@ -228,7 +228,7 @@ def test_softplus_local_derivatives_read_like_the_article(rendered):
     assert r"\frac{\partial y_{1}}{\partial x_{1}} = \frac{e^{x_{1}}}{1 + e^{x_{1}}}" in tex
     # the 2 of the square, explicit
     assert (r"\frac{\partial \mathrm{SSR}}{\partial \mathit{predicted}} = "
-            r"- 2 \left(\mathit{observed} - \mathit{predicted}\right)") in tex
+            r"- 2 \, \left(\mathit{observed} - \mathit{predicted}\right)") in tex
     assert r"\text{step}_{w_{1}} &= \frac{\partial \mathrm{SSR}}{\partial w_{1}} \times \alpha" in tex
     assert r"w_{1}^{\text{new}} &= w_{1} - \text{step}_{w_{1}}" in tex
 
