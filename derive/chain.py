@@ -51,7 +51,7 @@ def _local_edges(eq: Equation, spec: NetSpec):
     loss = LOSSES[spec.loss.kind]
     outputs = dict(spec.loss.outputs)
     for arg in eq.args:
-        partial = sp.diff(eq.expr, symbol(arg))
+        partial = sp.diff(_terms_with(eq, arg), symbol(arg))
         if eq.kind == "net":
             kind = "parameter" if arg in params else "source"
             yield Edge(arg, eq.name, kind, partial, partial)
@@ -60,3 +60,12 @@ def _local_edges(eq: Equation, spec: NetSpec):
             yield Edge(arg, eq.name, "loss", partial, shown)
         else:
             yield Edge(arg, eq.name, "target", partial, partial)
+
+
+def _terms_with(eq: Equation, arg: str) -> sp.Expr:
+    """The part of a net sum that mentions `arg` (the rest differentiates to 0): keeps each
+    local derivative as small as the edge, however wide the layer."""
+    if eq.kind != "net":
+        return eq.expr
+    terms = [symbol(w) * symbol(s) for w, s in eq.terms if arg in (w, s)]
+    return sp.Add(*terms, *([symbol(eq.bias)] if eq.bias == arg else []))

@@ -15,6 +15,7 @@ Paths and chain sums are not stored: they are enumerated on demand, for explanat
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -144,8 +145,17 @@ class Derivation:
     def consumers(self, node: str) -> tuple[Edge, ...]:
         return self._out.get(node, ())
 
+    @cached_property
+    def _uses(self) -> dict[str, tuple[Edge, ...]]:
+        return dict(self.gradient_terms)
+
+    def uses(self, param: str) -> tuple[Edge, ...]:
+        """The edges out of a parameter: one per equation it enters (a shared one enters several)."""
+        self._check_param(param)
+        return self._uses[param]
+
     def _check_param(self, name: str) -> None:
-        if name not in self.parameters:
+        if name not in self._uses:
             raise KeyError(f"{name!r} is not a parameter; parameters are {', '.join(self.parameters)}")
 
     # -- the chain rule, for explanation -------------------------------------------------------
@@ -200,7 +210,7 @@ class Derivation:
     def gradient_rule(self, param: str) -> sp.Expr:
         """∂L/∂param as local partials times error signals: Σ ∂c/∂param · δ_c."""
         self._check_param(param)
-        uses = dict(self.gradient_terms)[param]
+        uses = self._uses[param]
         return sp.Add(*[e.partial * delta_symbol(e.dst) for e in uses])
 
     @cached_property
@@ -218,7 +228,7 @@ class Derivation:
     def gradient(self, param: str) -> sp.Expr:
         """∂(per-sample loss)/∂param in terms of inputs, targets and parameters only."""
         self._check_param(param)
-        uses = dict(self.gradient_terms)[param]
+        uses = self._uses[param]
         return self.substitute(sp.Add(*[e.partial * self.delta(e.dst) for e in uses]))
 
     def loss_expr(self) -> sp.Expr:
@@ -277,18 +287,28 @@ class Derivation:
         assert tuple(p for p, _ in self.gradient_terms) == self.parameters
         for p, uses in self.gradient_terms:
             assert uses and all(e.src == p for e in uses), f"{p} has no use"
+        # The path sum and the δ form must agree: numbers at a random point, edge by edge.
         rng = random.Random(0)
         point = {s: sp.Float(rng.uniform(-1, 1)) for s in node_symbols}
-        for p in self.parameters:
-            if _path_count(self, p) <= 64:
-                chained = self.chain(p).value()
-                factored = sp.Add(*[e.partial * self.delta(e.dst) for e in dict(self.gradient_terms)[p]])
-                diff = (chained - factored).xreplace(point)
-                assert abs(complex(diff)) < 1e-9, f"{p}: path sum and δ form disagree"
+        local = {(e.dst, e.src): complex(e.partial.xreplace(point)) for e in self.edges}
+        delta: dict[str, complex] = {}
+        for dl in self.deltas:
+            delta[dl.node] = 1 if dl.is_loss else sum(local[(e.dst, e.src)] * delta[e.dst] for e in dl.terms)
+        for p, uses in self.gradient_terms:
+            if self.path_count(p) > 64:
+                continue
+            factored = sum(local[(e.dst, e.src)] * delta[e.dst] for e in uses)
+            chained = sum(math.prod(local[(f.num, f.den)] for f in prod) for prod in self.chain(p).products)
+            assert abs(chained - factored) <= 1e-9 * max(1.0, abs(factored)), f"{p}: path sum and δ form disagree"
 
+    @cached_property
+    def _path_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {self.loss: 1}
+        for eq in reversed(self.equations[:-1]):
+            counts[eq.name] = sum(counts[e.dst] for e in self.consumers(eq.name))
+        return counts
 
-def _path_count(d: Derivation, param: str) -> int:
-    counts: dict[str, int] = {d.loss: 1}
-    for eq in reversed(d.equations[:-1]):
-        counts[eq.name] = sum(counts.get(e.dst, 0) for e in d.consumers(eq.name))
-    return sum(counts.get(e.dst, 0) for e in d.consumers(param))
+    def path_count(self, param: str) -> int:
+        """How many paths lead from `param` to the loss, counted without listing them."""
+        self._check_param(param)
+        return sum(self._path_counts[e.dst] for e in self.consumers(param))

@@ -73,7 +73,7 @@ def pretty(d: Derivation, params=None) -> str:
             out.append("    = " + " · ".join(_factor(d.edge(f.num, f.den).display) for f in prod))
         if len(paths) > 1 and len(paths) <= MAX_PATHS_SHOWN:
             out.append(f"  sum over paths: {chain}")
-        uses = dict(d.gradient_terms)[p]
+        uses = d.uses(p)
         out.append(f"  with error signals: ∂{d.loss}/∂{p} = {_times_delta(d, uses)}")
         result = text(sp.Add(*[e.partial * d.delta(e.dst) for e in uses]))
         if len(result) <= MAX_RESULT_CHARS:
