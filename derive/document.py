@@ -90,6 +90,30 @@ class Check:
 
 
 @dataclass(frozen=True)
+class Notation:
+    """The document's generic symbols, as LaTeX, so that the templates write no math of their own."""
+
+    theta: str  # a parameter in general: \theta
+    delta: str  # an error signal in general: \delta
+    alpha: str  # the learning rate: \alpha
+    gradient: str  # ∂L/∂θ
+    delta_def: str  # δ_v = ∂L/∂v
+    step: str  # step = ∂L/∂θ × α
+    new: str  # new θ = old − step
+    old: str  # old θ
+
+
+def _notation(d: Derivation, names: dict) -> Notation:
+    generic = LatexPrinter({**names, "θ": r"\theta", "v": "v"})
+    grad = latex_factor(Factor(d.loss, "θ"), generic)
+    alpha = r"\alpha"
+    return Notation(r"\theta", r"\delta", alpha, grad,
+                    f"{generic.name('δ_v')} = {latex_factor(Factor(d.loss, 'v'), generic)}",
+                    rf"\text{{step}} = {grad} \times {alpha}", r"\text{new } \theta = \text{old} - \text{step}",
+                    r"\text{old } \theta")
+
+
+@dataclass(frozen=True)
 class Document:
     name: str
     title: str  # plain text
@@ -107,6 +131,7 @@ class Document:
     updates: tuple[tuple[Row, Row], ...]  # per parameter: step = ∂L/∂θ × α, new = old − step
     learning_rate: str
     example: Example | None
+    notation: Notation
 
 
 def _label(name: str) -> str:
@@ -253,4 +278,4 @@ def build(d: Derivation, params=None, numbers: bool = True) -> Document:
         spec.name, spec.title or spec.name, Path(spec.source).name, PALETTE, printer.name(d.loss),
         LOSSES[spec.loss.kind].description, LOSSES[spec.loss.kind].reduction, diagram,
         _legend(d, printer, diagram.crowded), forward, deltas, sections, overview, updates,
-        number(spec.train.learning_rate), example)
+        number(spec.train.learning_rate), example, _notation(d, names))

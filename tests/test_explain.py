@@ -351,3 +351,11 @@ def test_an_installed_copy_finds_its_templates(tmp_path):
     probe = [sys.executable, "-c", "import derive.resources as r; print(r.templates_dir())"]
     where = subprocess.run(probe, cwd=work, env=env, capture_output=True, text=True, check=True).stdout
     assert where.strip().startswith(str(target))
+
+
+def test_templates_write_no_math_of_their_own():
+    """Every formula comes from the document model (the printer); the templates only lay it out."""
+    for t in (ROOT / "templates").glob("explain.*.j2"):
+        text = t.read_text()
+        found = re.findall(r"\\(?:frac|partial|delta|theta|alpha|sigma|sum|prod|tanh|log)\b", text)
+        assert not found, f"{t.name} writes math itself: {sorted(set(found))}"
