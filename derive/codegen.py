@@ -79,11 +79,7 @@ def python_names(d: Derivation) -> dict[str, str]:
     >>> python_names(derive.derive(spec))["lambda"], python_names(derive.derive(spec))["data"]
     ('lambda_', 'data_')
     """
-    namer = _Namer()
-    spec = d.spec
-    for name in (*d.parameters, *spec.inputs, *spec.targets, *(eq.name for eq in d.equations)):
-        namer.claim(name, name)
-    return namer.table
+    return dict(_Builder(d).namer.table)
 
 
 class _Namer:
