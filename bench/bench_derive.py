@@ -21,10 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import sympy as sp  # noqa: E402
+import sympy as sp
 
-import derive  # noqa: E402
-from derive.graph import symbol  # noqa: E402
+import derive
+from derive.graph import symbol
 
 SIZES = [
     [2, 2, 2],
@@ -60,8 +60,8 @@ def row(sizes, repeats: int) -> dict:
     edges = len(d.edges)
     paths_w1 = d.path_count("w1")
     paths_all = sum(d.path_count(p) for p in d.parameters)
-    r = dict(net="-".join(map(str, sizes)), params=len(d.parameters), edges=edges,
-             paths_w1=paths_w1, paths_all=paths_all, derive=t_derive, per_edge=t_derive / edges)
+    r = {"net": "-".join(map(str, sizes)), "params": len(d.parameters), "edges": edges,
+         "paths_w1": paths_w1, "paths_all": paths_all, "derive": t_derive, "per_edge": t_derive / edges}
     if paths_w1 <= DIFF_PATH_LIMIT:
         loss = d.loss_expr()
         sp.core.cache.clear_cache()

@@ -14,4 +14,4 @@ from .derivation import Chain, Derivation
 from .evaluate import evaluate
 from .spec import NetSpec, SpecError, load, loads
 
-__all__ = ["load", "loads", "derive", "evaluate", "Derivation", "Chain", "NetSpec", "SpecError"]
+__all__ = ["Chain", "Derivation", "NetSpec", "SpecError", "derive", "evaluate", "load", "loads"]

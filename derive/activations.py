@@ -12,12 +12,12 @@ derivative ∂L/∂y with its constant made explicit, and how samples are combin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import sympy as sp
 
-__all__ = ["Activation", "ACTIVATIONS", "LossKind", "LOSSES"]
+__all__ = ["ACTIVATIONS", "LOSSES", "Activation", "LossKind"]
 
 
 @dataclass(frozen=True)

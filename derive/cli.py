@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-
 from .commands import COMMANDS, UsageError
 from .spec import SpecError
 

@@ -25,7 +25,7 @@ import sympy as sp
 from .graph import Equation, symbol
 from .spec import NetSpec
 
-__all__ = ["Edge", "Delta", "Factor", "Chain", "Derivation", "delta_symbol"]
+__all__ = ["Chain", "Delta", "Derivation", "Edge", "Factor", "delta_symbol"]
 
 
 def delta_symbol(node: str) -> sp.Symbol:
@@ -42,7 +42,7 @@ class Edge:
     display: sp.Expr  # the same value, written as a person writes it
 
     @property
-    def factor(self) -> "Factor":
+    def factor(self) -> Factor:
         return Factor(self.dst, self.src)
 
 
@@ -80,7 +80,7 @@ class Chain:
     loss: str
     param: str
     paths: tuple[tuple[str, ...], ...]
-    derivation: "Derivation" = field(repr=False, compare=False)
+    derivation: Derivation = field(repr=False, compare=False)
 
     @property
     def products(self) -> tuple[tuple[Factor, ...], ...]:

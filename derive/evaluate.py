@@ -14,7 +14,7 @@ import sympy as sp
 from .derivation import Derivation
 from .graph import symbol
 
-__all__ = ["Sample", "Numbers", "evaluate"]
+__all__ = ["Numbers", "Sample", "evaluate"]
 
 
 @dataclass(frozen=True)

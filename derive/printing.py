@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import re
 
-import sympy as sp
 from sympy.printing.latex import LatexPrinter as _SympyLatex
 from sympy.printing.str import StrPrinter as _SympyStr
 
-__all__ = ["LatexPrinter", "TextPrinter", "latex", "text", "latex_name", "latex_factor", "text_factor"]
+__all__ = ["LatexPrinter", "TextPrinter", "latex", "latex_factor", "latex_name", "text", "text_factor"]
 
 _GREEK = {
     "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda",

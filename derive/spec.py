@@ -29,7 +29,7 @@ from pathlib import Path
 
 from .activations import ACTIVATIONS, LOSSES
 
-__all__ = ["NetSpec", "Neuron", "Loss", "Train", "Problem", "SpecError", "load", "loads"]
+__all__ = ["Loss", "NetSpec", "Neuron", "Problem", "SpecError", "Train", "load", "loads"]
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _TOML_LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
