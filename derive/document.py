@@ -229,14 +229,14 @@ def _legend(d: Derivation, printer, layout_crowded: bool) -> tuple[tuple[str, tu
         by_act.setdefault(n.activation, []).append(n.name)
     for act, members in by_act.items():
         what = ("identity neurons, their output is their weighted sum" if act == "identity" else
-                f"{act} neurons, each box showing the weighted sum (left) and the output (right)")
+                f"{act} neurons, each drawn as its weighted sum beside its output")
         out.append((what, tuple(names(m) for m in members)))
     biases = {n.bias for n in spec.neurons if n.bias}
     where = ("written on their edges where there is room (the forward pass says which edge each one is on)"
              if layout_crowded else "written on their edges")
     out.append((f"weights, {where}", tuple(names(p) for p in d.parameters if p not in biases)))
     if biases:
-        out.append(("biases, written above the neurons that add them",
+        out.append(("biases, drawn at the neurons that add them",
                     tuple(names(p) for p in d.parameters if p in biases)))
     out.append(("targets, written on the edges into the loss", tuple(names(t) for t in spec.targets)))
     out.append((f"the loss, {LOSSES[spec.loss.kind].description}", (names(d.loss),)))
