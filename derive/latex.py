@@ -15,6 +15,7 @@ True
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -48,9 +49,10 @@ class PdfError(Exception):
 
 
 def _tex(s: str) -> str:
-    """Plain text for LaTeX: specials escaped, characters the preamble does not know replaced."""
+    """Plain text for LaTeX: specials escaped, characters the preamble does not know replaced,
+    and a formula in the text (t − y) kept on one line."""
     out = []
-    for c in tex_text(s):
+    for c in re.sub(r" ([−+=×]) ", r"~\1~", tex_text(s)):
         out.append(c if ord(c) < 0x250 or c in UNICODE_TEX else "?")
     return "".join(out)
 

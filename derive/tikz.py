@@ -50,6 +50,7 @@ class DNode:
     out: str  # LaTeX of the output (the input, the loss, the bias name)
     text: str = ""  # plain label for Markdown's Mermaid diagram: "net_h1 → h1"
     color: str = ""  # highlight colour name, "" when not highlighted
+    faded: bool = False  # drawn in grey: off every highlighted path
 
     @property
     def ref(self) -> str:
@@ -209,8 +210,9 @@ def highlight(diagram: Diagram, d: Derivation, param: str, context: bool = True)
                   for n in diagram.nodes)
     if any(e.strokes for e in edges if e.key[1] == d.loss):
         nodes = tuple(replace(n, color=colors[0]) if n.kind == "loss" else n for n in nodes)
-    if not context:
+    if not context:  # the other nodes stay, faded, to show where the paths run; their edges go
         edges = [e for e in edges if e.strokes]
         ends = {e.src_node for e in edges} | {e.dst_node for e in edges}
-        nodes = tuple(n for n in nodes if n.id in ends)
+        nodes = tuple(n if n.id in ends or n.color else replace(n, faded=True)
+                      for n in nodes if n.kind != "bias" or n.id in ends)
     return Diagram(nodes, tuple(edges), highlighted=True)
