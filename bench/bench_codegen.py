@@ -2,6 +2,7 @@
 and the generated forward pass, on the examples and on dense networks, at N = 10^3 and 10^5.
 
     python bench/bench_codegen.py            # the full table (a few minutes)
+    python bench/bench_codegen.py --big      # and 784-128-10 at N = 10^3 and 10^4 (about 6 more minutes)
     python bench/bench_codegen.py --quick    # one small network, N = 1000 (a smoke test)
 
 Every number in one table comes from one run on one machine; each is the median over repeats
@@ -41,12 +42,13 @@ from derive.codegen import load_module, module_source
 from derive.codegen_layers import layers
 
 EXAMPLES = ("qa_chain", "mazur", "softplus", "skip")
-DENSE = ((8, 8, 1), (16, 16, 16, 1), (32, 32, 32, 1))  # 64-64-64-1 and 784-128-10: see bench/README.md
+DENSE = ((8, 8, 1), (16, 16, 16, 1), (32, 32, 32, 1), (64, 64, 64, 1))  # 784-128-10: see bench/README.md
 
 
 def dense_spec(sizes, activation="tanh"):
+    act = ("[" + ", ".join(f'"{a}"' for a in activation) + "]") if isinstance(activation, list) else f'"{activation}"'
     return derive.loads(f'name = "dense_{"_".join(map(str, sizes))}"\n[dense]\nsizes = {list(sizes)}\n'
-                        f'activation = "{activation}"\nbias = "per_neuron"\n[loss]\nkind = "mse"\n')
+                        f'activation = {act}\nbias = "per_neuron"\n[loss]\nkind = "mse"\n')
 
 
 # -- the hand-written reference: layered NumPy backprop ----------------------------------------
@@ -238,6 +240,8 @@ def bench(spec, d, m, n: int, repeats: int, budget: float, torch, rng) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="one small network at N = 1000 (smoke test)")
+    ap.add_argument("--big", action="store_true",
+                    help="add 784-128-10 (sigmoid, identity outputs) at N = 1000 and 10000: about 6 more minutes")
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--threads", type=int, default=1, help="BLAS and PyTorch threads (give as --threads=N)")
     args = ap.parse_args(argv)
@@ -249,12 +253,14 @@ def main(argv=None) -> int:
         torch = None
     rng = np.random.default_rng(0)
     if args.quick:
-        nets = [derive.load(ROOT / "examples" / "qa_chain.toml")]
-        sizes, repeats, budget = (1000,), 3, 0.01
+        runs = [(derive.load(ROOT / "examples" / "qa_chain.toml"), (1000,), 3)]
+        budget = 0.01
     else:
-        nets = [derive.load(ROOT / "examples" / f"{e}.toml") for e in EXAMPLES]
-        nets += [dense_spec(s) for s in DENSE]
-        sizes, repeats, budget = (1000, 100000), args.repeats, 0.05
+        nets = [derive.load(ROOT / "examples" / f"{e}.toml") for e in EXAMPLES] + [dense_spec(s) for s in DENSE]
+        runs = [(spec, (1000, 100000), args.repeats) for spec in nets]
+        if args.big:  # 10^5 samples of 784 inputs would be 0.6 GB per copy of the data
+            runs.append((dense_spec((784, 128, 10), ["sigmoid", "identity"]), (1000, 10000), 3))
+        budget = 0.05
     print(f"NumPy {np.__version__}" + (f", PyTorch {torch.__version__} (float64, CPU)" if torch else ", no PyTorch")
           + f"; {args.threads} thread{'s' * (args.threads != 1)} for BLAS and PyTorch")
     print()
@@ -262,7 +268,7 @@ def main(argv=None) -> int:
           "| vs hand-written | vs PyTorch | vs forward |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     made = []
-    for spec in nets:
+    for spec, sizes, repeats in runs:
         d, m, stages = generate(spec)
         made.append((spec.name, len(spec.parameters), stages))
         for n in sizes:
