@@ -51,7 +51,7 @@ class Mistake:
 
     weight: str  # LaTeX of a weight on one of the paths, e.g. w_{7}
     unit: str  # LaTeX of the hidden unit it multiplies, h_{1}
-    wrong: str  # LaTeX of the meaningless factor ∂w7/∂h1
+    wrong: tuple[str, ...]  # LaTeX of meaningless factors: ∂w5/∂h1, ∂w7/∂h1
     right: str  # LaTeX of the local partial the weight really is the value of: ∂net_o2/∂h1
     consumers: int  # how many neurons the unit feeds
     n_paths: int
@@ -169,8 +169,11 @@ def _mistake(d: Derivation, printer) -> tuple[str, Mistake] | None:
                 fans = sum(1 for c in d.consumers(a) if c.kind == "source")
                 score = (len(paths) > 1 and fans > 1, len(paths) > 1)
                 if best is None or score > best[0]:
-                    best = (score, p, Mistake(printer.name(weight), printer.name(a),
-                                              latex_factor(Factor(weight, a), printer),
+                    # the weights of every edge leaving the unit: the seed's ∂w5/∂h1 and ∂w7/∂h1
+                    others = [w for c in d.consumers(a) if c.kind == "source"
+                              for w, src in d.equation(c.dst).terms if src == a and w != weight]
+                    wrong = tuple(latex_factor(Factor(w, a), printer) for w in [weight, *others][:2])
+                    best = (score, p, Mistake(printer.name(weight), printer.name(a), wrong,
                                               latex_factor(Factor(b, a), printer), fans, len(paths)))
                 break
     return None if best is None else (best[1], best[2])

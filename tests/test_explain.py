@@ -209,6 +209,7 @@ def test_mazur_w1_two_paths_chain_rule_and_delta_form(rendered):
     wrong = r"\frac{\partial w_{5}}{\partial h_{1}}"
     assert wrong in section.split(r"\paragraph{Not a factor.}")[1]
     assert wrong not in section.split(r"\paragraph{Not a factor.}")[0]
+    assert r"\frac{\partial w_{7}}{\partial h_{1}}" in section.split(r"\paragraph{Not a factor.}")[1]  # the seed's
     assert tex.count(r"\paragraph{Not a factor.}") == 1
 
 
