@@ -12,6 +12,6 @@
 from .chain import derive
 from .derivation import Chain, Derivation
 from .evaluate import evaluate
-from .spec import NetSpec, SpecError, load, loads
+from .spec import NetSpec, SpecError, from_dict, load, loads
 
-__all__ = ["Chain", "Derivation", "NetSpec", "SpecError", "derive", "evaluate", "load", "loads"]
+__all__ = ["Chain", "Derivation", "NetSpec", "SpecError", "derive", "evaluate", "from_dict", "load", "loads"]

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from .activations import ACTIVATIONS, LOSSES
 
-__all__ = ["Loss", "NetSpec", "Neuron", "Problem", "SpecError", "Train", "load", "loads"]
+__all__ = ["Loss", "NetSpec", "Neuron", "Problem", "SpecError", "Train", "from_dict", "load", "loads"]
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _TOML_LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
@@ -145,6 +145,23 @@ def loads(text: str, source: str = "<string>") -> NetSpec:
             where = ""
         msg = _TOML_LINE.sub("", msg).replace("(at end of document)", "at the end of the file").strip()
         raise SpecError(source, [Problem(where, "TOML syntax error: " + msg)])
+    return from_dict(doc, source)
+
+
+def from_dict(doc: dict, source: str = "<python>") -> NetSpec:
+    """Build a spec from Python data shaped like the TOML (tables are dicts, [[neuron]] a list),
+    checked exactly as a file is.
+
+    >>> net = from_dict({
+    ...     "name": "chain", "inputs": ["x"],
+    ...     "neuron": [{"name": "h", "activation": "tanh", "inputs": {"x": "w"}, "bias": "b"}],
+    ...     "loss": {"kind": "sse", "outputs": {"h": "y"}},
+    ... })
+    >>> net.parameters
+    ('w', 'b')
+    """
+    if not isinstance(doc, dict):
+        raise SpecError(source, [Problem("", f"expected a table (a dict), got {_show(doc)}")])
     reader = _Reader(source)
     spec = reader.read(doc)
     if reader.problems:
@@ -229,7 +246,7 @@ class _Reader:
         if value is None:
             self.err("inputs", "missing: list the network's inputs, e.g. inputs = [\"x\"]")
             return ()
-        if not isinstance(value, list) or not value:
+        if not isinstance(value, (list, tuple)) or not value:
             self.err("inputs", f"expected a non-empty list of names, got {_show(value)}")
             return ()
         names = [self.ident(v, f"inputs[{i}]") for i, v in enumerate(value)]
@@ -239,7 +256,7 @@ class _Reader:
         if not value:
             self.err("neuron", "the spec has no neurons: add [[neuron]] tables or a [dense] table")
             return ()
-        if not isinstance(value, list):
+        if not isinstance(value, (list, tuple)):
             self.err("neuron", "expected [[neuron]] tables")
             return ()
         out = []
@@ -284,7 +301,7 @@ class _Reader:
 
     def dense(self, doc) -> tuple[tuple, tuple, tuple]:
         sizes = doc.get("sizes")
-        if (not isinstance(sizes, list) or len(sizes) < 2
+        if (not isinstance(sizes, (list, tuple)) or len(sizes) < 2
                 or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in sizes)):
             self.err("dense.sizes", f"expected at least two positive layer sizes, e.g. [2, 2, 2]; got {_show(sizes)}")
             return (), (), ()
@@ -293,7 +310,7 @@ class _Reader:
                 self.err(f"dense.{key}", "unknown key; expected sizes, activation, bias")
         layers = len(sizes) - 1
         act = doc.get("activation", "sigmoid")
-        acts = act if isinstance(act, list) else [act] * layers
+        acts = act if isinstance(act, (list, tuple)) else [act] * layers
         if len(acts) != layers:
             self.err("dense.activation", f"expected one activation or {layers} (one per layer), got {len(acts)}")
             return (), (), ()
@@ -450,7 +467,7 @@ class _Reader:
             if k not in inputs and k not in targets:
                 self.err(f"data.{k}", f"{k!r} is neither an input nor a target")
                 continue
-            vals = v if isinstance(v, list) else [v]
+            vals = v if isinstance(v, (list, tuple)) else [v]
             nums = [self.number(x, f"data.{k}") for x in vals]
             if not vals:
                 self.err(f"data.{k}", "expected a number or a non-empty list")
@@ -513,6 +530,6 @@ def _show(value) -> str:
         return repr(value)
     if isinstance(value, dict):
         return "a table"
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return "a list"
     return repr(value)

@@ -207,3 +207,17 @@ def test_spec_module_does_not_import_sympy():
     imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     imported |= {(n.module or "").split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     assert "sympy" not in imported
+
+
+def test_from_dict_is_checked_like_a_file():
+    doc = {"name": "p", "inputs": ("x",),
+           "neuron": [{"name": "h", "activation": "relu", "inputs": {"x": "w"}}],
+           "loss": {"kind": "mse", "outputs": {"h": "y"}}}
+    assert derive.from_dict(doc).parameters == ("w",)
+    doc["neuron"][0]["activation"] = "gelu"
+    with pytest.raises(SpecError) as e:
+        derive.from_dict(doc)
+    assert e.value.lines() == ["<python>: neuron[0] (h).activation: unknown activation 'gelu'; one of "
+                               "identity, sigmoid, tanh, softplus, relu, leaky_relu, exp"]
+    with pytest.raises(SpecError, match="expected a table"):
+        derive.from_dict(["not", "a", "dict"])
