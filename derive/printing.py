@@ -78,12 +78,20 @@ class LatexPrinter(_SympyLatex):
     def _as_ordered_terms(self, expr, order=None):
         return _positive_first(super()._as_ordered_terms(expr, order=order))
 
+    def _print_Heaviside(self, expr, exp=None):
+        # ReLU's derivative, 1 for z > 0 and 0 otherwise: an indicator, not SymPy's θ(z, 0)
+        tex = rf"\mathbf{{1}}\left[{self._print(expr.args[0])} > 0\right]"
+        return f"{tex}^{{{exp}}}" if exp else tex
+
 
 class TextPrinter(_SympyStr):
     """Plain text for the terminal: the user's names, sums positive-first."""
 
     def _as_ordered_terms(self, expr, order=None):
         return _positive_first(super()._as_ordered_terms(expr, order=order))
+
+    def _print_Heaviside(self, expr):
+        return f"[{self._print(expr.args[0])} > 0]"
 
 
 def _positive_first(terms):
