@@ -85,8 +85,10 @@ class ParamSection:
 class Check:
     """A wrong form of a parameter's chain-rule equation and why it is wrong (filled by derive/check.py)."""
 
+    title: str  # plain text: what kind of mistake it is
     wrong: str  # LaTeX of the wrong equation
-    why: str  # plain text
+    rows: tuple[Row, ...]  # the same, broken into aligned rows that fit the page
+    why: tuple[str, ...]  # plain text, one line per kind of fault
 
 
 @dataclass(frozen=True)
@@ -219,7 +221,21 @@ def _param_section(d: Derivation, p: str, diagram: Diagram, printer, sym, value:
         highlight(diagram, d, p, context=len(d.spec.neurons) <= CONTEXT_MAX),
         len(paths) - listed, _pack(local_items), tuple(notes), result, delta_form,
         tuple(dict.fromkeys(printer.name(delta_symbol(e.dst).name) for e in uses if e.dst != d.loss)),
-        written_rows, value, mistake[1] if mistake and mistake[0] == p else None)
+        written_rows, value, mistake[1] if mistake and mistake[0] == p else None,
+        _checks(d, p) if mistake and mistake[0] == p else ())
+
+
+def _checks(d: Derivation, p: str) -> tuple[Check, ...]:
+    """"Check yourself": derive check's common wrong forms of p's equation, each with its verdict."""
+    from .check import common_mistakes
+
+    out = []
+    for m in common_mistakes(d, p):
+        lhs, rhs = m.equation.split(" = ", 1)
+        pieces = rhs.split(" + ")  # factors hold no " + ": each piece is one path's product
+        rows = chain_rows(lhs, [[pieces[0], *("+ " + t for t in pieces[1:])]])
+        out.append(Check(m.title, m.equation, rows, tuple(m.why.splitlines())))
+    return tuple(out)
 
 
 def _legend(d: Derivation, printer, layout_crowded: bool) -> tuple[tuple[str, tuple[str, ...]], ...]:

@@ -260,16 +260,23 @@ def test_param_and_numbers_options_shape_the_document():
         build(d, ["nope"])
 
 
-def test_check_yourself_has_a_place_in_the_model():
-    from dataclasses import replace
-
-    from derive.document import Check
-
-    doc = build(_derivation("qa_chain"), numbers=False)
-    p = replace(doc.params[0], checks=(Check(r"\frac{\partial L}{\partial w_{1}} = x", "it stops at z_h"),))
-    tex = render("tex", replace(doc, params=(p, *doc.params[1:])))
-    assert r"\paragraph{Check yourself.}" in tex and "it stops at z\\_h" in tex
-    assert r"\paragraph{Check yourself.}" not in render("tex", doc)
+def test_check_yourself_shows_the_common_wrong_forms_for_the_mistake_parameter():
+    d = _derivation("mazur")
+    doc = build(d, numbers=False)
+    (p,) = [p for p in doc.params if p.checks]
+    assert p.name == "w1" and p.mistake is not None  # the seed question's parameter
+    assert [c.title for c in p.checks] == [
+        "a weight as a node of the chain", "a path left out", "a factor of 2 in the loss derivative"]
+    for c in p.checks:
+        assert not d.check(c.wrong).correct  # each shown form really is wrong
+        assert c.why and all(line.strip() for line in c.why)
+    assert any("w5 is a parameter, an independent variable" in line for line in p.checks[0].why)
+    tex = render("tex", doc)
+    assert tex.count(r"\paragraph{Check yourself.}") == 1
+    assert tex.index(r"\paragraph{Check yourself.}") > tex.index(r"\subsection{The gradient of $w_{1}$}")
+    assert tex.index(r"\paragraph{Check yourself.}") < tex.index(r"\subsection{The gradient of $w_{2}$}")
+    md = render("md", doc)
+    assert md.count("**Check yourself.**") == 1 and "*A path left out.*" in md
 
 
 def test_rendering_is_deterministic_and_independent_of_the_cwd(tmp_path, monkeypatch):
