@@ -17,7 +17,7 @@ MAX_RESULT_CHARS = 400  # a longer written-out result is described, not printed
 
 def _factor(expr: sp.Expr) -> str:
     s = text(expr)
-    return f"({s})" if isinstance(expr, sp.Add) else s
+    return f"({s})" if isinstance(expr, sp.Add) or s.startswith("-") else s
 
 
 def _equation(d: Derivation, eq) -> str:
