@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -101,15 +102,19 @@ def test_a_diverging_run_stops_with_advice(capsys):
     assert "the loss became" in err and "try a smaller --learning-rate" in err
 
 
-def test_plot_writes_a_png_or_says_matplotlib_is_missing(tmp_path, capsys):
+def test_plot_writes_a_png(tmp_path):
+    pytest.importorskip("matplotlib")  # in the test extra: installed by the README's test command
     target = tmp_path / "loss.png"
-    code = main(["train", SOFTPLUS, "--steps", "20", "-q", "--plot", str(target)])
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        assert code == 2
-        err = capsys.readouterr().err.strip()
-        assert err.startswith("derive: --plot needs matplotlib") and "pip install" in err
-        assert not target.exists()
-        return
-    assert code == 0 and target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert main(["train", SOFTPLUS, "--steps", "20", "-q", "--plot", str(target)]) == 0
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plot_without_matplotlib_says_so(tmp_path, capsys, monkeypatch):
+    for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now raises ImportError
+    target = tmp_path / "loss.png"
+    assert main(["train", SOFTPLUS, "--steps", "20", "-q", "--plot", str(target)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("derive: --plot needs matplotlib") and "pip install" in err
+    assert not target.exists()

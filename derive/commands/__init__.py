@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
+from . import build, check, codegen, explain, show, train
+from .base import UsageError
 
-class UsageError(Exception):
-    """A user's mistake on the command line (not in the spec): one line, exit status 2."""
-
-
-from . import build, check, codegen, explain, show, train  # noqa: E402
+__all__ = ["COMMANDS", "UsageError"]
 
 COMMANDS = {
     "show": show,

@@ -9,7 +9,7 @@ from ..codegen import module_source
 from ..document import build as build_document
 from ..latex import PdfError, compile_pdf, render
 from ..spec import load
-from . import UsageError
+from .base import UsageError
 from .explain import output_dir, write
 
 HELP = "write everything for a spec: the .tex and .md explanations, the PDF (with pdflatex) and the NumPy module"

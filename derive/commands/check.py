@@ -9,7 +9,7 @@ from ..chain import derive
 from ..check import check
 from ..latexparse import EquationError
 from ..spec import load
-from . import UsageError
+from .base import UsageError
 
 HELP = ("judge a chain-rule equation ∂L/∂θ = Σ Π ∂a/∂b (LaTeX) against the network: "
         "exit 0 if correct, 1 if not (saying why), 2 if it cannot be read")

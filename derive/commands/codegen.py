@@ -8,7 +8,7 @@ from ..chain import derive
 from ..codegen import module_source
 from ..files import write_atomic
 from ..spec import load
-from . import UsageError
+from .base import UsageError
 
 HELP = "write <name>_gradients.py: the loss and every gradient in NumPy, vectorized over samples"
 

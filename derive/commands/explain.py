@@ -10,7 +10,7 @@ from ..document import build
 from ..files import write_atomic
 from ..latex import PdfError, compile_pdf, render
 from ..spec import load
-from . import UsageError
+from .base import UsageError
 
 HELP = "write the step-by-step derivation of every gradient as LaTeX (.tex), PDF or Markdown (.md)"
 

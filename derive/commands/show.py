@@ -6,7 +6,7 @@ import sys
 
 from ..chain import derive
 from ..spec import load
-from . import UsageError
+from .base import UsageError
 
 HELP = "print every parameter's paths to the loss, chain-rule products, error signals and result"
 

@@ -12,7 +12,7 @@ from ..chain import derive
 from ..codegen import load_module
 from ..files import write_atomic
 from ..spec import Problem, SpecError, load
-from . import UsageError
+from .base import UsageError
 
 HELP = "train the network on its [data] by gradient descent and print the fitted parameters"
 
