@@ -69,8 +69,8 @@ def test_console_script_is_declared():
 
 
 def test_a_closed_pipe_is_not_a_traceback(tmp_path):
-    spec = tmp_path / "deep.toml"  # 400 kB of output, far more than a pipe holds
-    spec.write_text('name = "deep"\n[dense]\nsizes = [4, 8, 8, 8, 4]\nactivation = "tanh"\n[loss]\nkind = "mse"\n')
+    spec = tmp_path / "deep.toml"  # 100 kB of output, more than a pipe holds
+    spec.write_text('name = "deep"\n[dense]\nsizes = [3, 6, 6, 3]\nactivation = "tanh"\n[loss]\nkind = "mse"\n')
     r = subprocess.run(f"{sys.executable} -m derive.cli show {spec} | head -1", shell=True,
                        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
     assert r.stdout == "deep\n" and r.stderr == ""
