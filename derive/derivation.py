@@ -25,7 +25,16 @@ import sympy as sp
 from .graph import Equation, symbol
 from .spec import NetSpec
 
-__all__ = ["Chain", "Delta", "Derivation", "Edge", "Factor", "delta_symbol"]
+__all__ = ["Chain", "Delta", "Derivation", "DerivationError", "Edge", "Factor", "delta_symbol"]
+
+
+class DerivationError(Exception):
+    """A Derivation that breaks its own invariants: a bug in derive, never a user's mistake."""
+
+
+def _require(condition, message: str) -> None:
+    if not condition:
+        raise DerivationError(message)
 
 
 def delta_symbol(node: str) -> sp.Symbol:
@@ -258,7 +267,7 @@ class Derivation:
         return check(self, equation)
 
     def validate(self) -> None:
-        """Validate the record (autodidax's typecheck_jaxpr); raise AssertionError if broken.
+        """Validate the record (autodidax's typecheck_jaxpr); raise DerivationError if broken.
 
         Checks that equations are defined before use and assigned once, that every edge is a
         real argument of its destination with a partial in known symbols, that δ terms point
@@ -269,24 +278,25 @@ class Derivation:
         known = set(spec.inputs) | set(spec.targets) | set(self.parameters)
         order = {}
         for i, eq in enumerate(self.equations):
-            assert eq.name not in known, f"{eq.name} assigned twice or shadows a leaf"
+            _require(eq.name not in known, f"{eq.name} assigned twice or shadows a leaf")
             missing = set(eq.args) - known
-            assert not missing, f"{eq.name} uses {missing} before they are defined"
-            assert {s.name for s in eq.expr.free_symbols} <= set(eq.args), f"{eq.name}: stray symbol"
+            _require(not missing, f"{eq.name} uses {missing} before they are defined")
+            _require({s.name for s in eq.expr.free_symbols} <= set(eq.args), f"{eq.name}: stray symbol")
             known.add(eq.name)
             order[eq.name] = i
         node_symbols = {symbol(n) for n in known}
         for e in self.edges:
-            assert e.src in self.equation(e.dst).args, f"edge {e.src}->{e.dst} is not an argument"
-            assert e.partial.free_symbols <= node_symbols, f"edge {e.src}->{e.dst}: stray symbol"
+            _require(e.src in self.equation(e.dst).args, f"edge {e.src}->{e.dst} is not an argument")
+            _require(e.partial.free_symbols <= node_symbols, f"edge {e.src}->{e.dst}: stray symbol")
         for d in self.deltas:
             for e in d.terms:
-                assert e.src == d.node, f"δ_{d.node} uses an edge from {e.src}"
+                _require(e.src == d.node, f"δ_{d.node} uses an edge from {e.src}")
                 if d.node in order:
-                    assert order[e.dst] > order[d.node], f"δ_{d.node} looks upstream"
-        assert tuple(p for p, _ in self.gradient_terms) == self.parameters
+                    _require(order[e.dst] > order[d.node], f"δ_{d.node} looks upstream")
+        _require(tuple(p for p, _ in self.gradient_terms) == self.parameters,
+                 "parameters and gradient terms differ")
         for p, uses in self.gradient_terms:
-            assert uses and all(e.src == p for e in uses), f"{p} has no use"
+            _require(uses and all(e.src == p for e in uses), f"{p} has no use")
         # The path sum and the δ form must agree: numbers at a random point, edge by edge.
         rng = random.Random(0)
         point = {s: sp.Float(rng.uniform(-1, 1)) for s in node_symbols}
@@ -299,7 +309,8 @@ class Derivation:
                 continue
             factored = sum(local[(e.dst, e.src)] * delta[e.dst] for e in uses)
             chained = sum(math.prod(local[(f.num, f.den)] for f in prod) for prod in self.chain(p).products)
-            assert abs(chained - factored) <= 1e-9 * max(1.0, abs(factored)), f"{p}: path sum and δ form disagree"
+            _require(abs(chained - factored) <= 1e-9 * max(1.0, abs(factored)),
+                     f"{p}: path sum and δ form disagree")
 
     @cached_property
     def _path_counts(self) -> dict[str, int]:

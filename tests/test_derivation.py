@@ -8,7 +8,7 @@ import pytest
 import sympy as sp
 
 import derive
-from derive.derivation import Delta
+from derive.derivation import Delta, DerivationError
 
 
 @pytest.fixture(scope="module")
@@ -56,14 +56,14 @@ def test_validate_catches_a_broken_record(mazur):
     mazur.validate()
     # a δ that forgets one of h1's consumers: the path sum no longer matches
     broken = tuple(Delta(dl.node, dl.terms[:1], dl.is_loss) if dl.node == "h1" else dl for dl in mazur.deltas)
-    with pytest.raises(AssertionError, match="path sum and δ form disagree"):
+    with pytest.raises(DerivationError, match="path sum and δ form disagree"):
         dataclasses.replace(mazur, deltas=broken).validate()
     # an edge between nodes the equations do not connect
     edges = tuple(dataclasses.replace(e, src="w7") if (e.dst, e.src) == ("net_o1", "w5") else e
                   for e in mazur.edges)
-    with pytest.raises(AssertionError, match="is not an argument"):
+    with pytest.raises(DerivationError, match="is not an argument"):
         dataclasses.replace(mazur, edges=edges).validate()
     # an equation used before it is defined
     eqs = (mazur.equations[1],) + (mazur.equations[0],) + mazur.equations[2:]
-    with pytest.raises(AssertionError, match="before they are defined"):
+    with pytest.raises(DerivationError, match="before they are defined"):
         dataclasses.replace(mazur, equations=eqs).validate()
