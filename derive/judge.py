@@ -32,7 +32,7 @@ from functools import cached_property
 import sympy as sp
 
 from .activations import LOSSES
-from .derivation import Derivation
+from .derivation import Derivation, Factor
 from .graph import symbol
 from .latexparse import (
     Derivative,
@@ -44,7 +44,7 @@ from .latexparse import (
     span,
     to_sympy,
 )
-from .printing import LatexPrinter
+from .printing import LatexPrinter, latex_factor
 from .probe import POINTS, Numbers, close, constant_ratio, matching_run, mul
 from .routes import Graph, compact, factor_routes, path_count, topological
 from .spelling import Names
@@ -126,9 +126,7 @@ class Judge:
         return " · ".join(self.ftext(b, a) for a, b in itertools.pairwise(path))
 
     def product_latex(self, path, printer) -> str:
-        def nm(n):
-            return self.shown.get(n) or printer.name(n)
-        return r" \, ".join(rf"\frac{{\partial {nm(b)}}}{{\partial {nm(a)}}}" for a, b in itertools.pairwise(path))
+        return r" \, ".join(latex_factor(Factor(b, a), printer) for a, b in itertools.pairwise(path))
 
     def resolve(self, name: Name, problems: list, term: int, factor: str = "") -> str | None:
         found, why, alias = self.names.resolve(name)
@@ -192,10 +190,10 @@ class Judge:
         return ""
 
     def verdict(self, ok, eq, T, S, terms, problems, paths) -> Verdict:
-        printer = LatexPrinter(dict(self.d.spec.latex))
+        printer = LatexPrinter({**dict(self.d.spec.latex), **self.shown})  # the learner's L stays L
         correct = ["", "", "", ""]
         if paths:
-            lhs_l = rf"\frac{{\partial {self.shown.get(T) or printer.name(T)}}}{{\partial {printer.name(S)}}}"
+            lhs_l = latex_factor(Factor(T, S), printer)
             lhs_t = f"∂{self.show(T)}/∂{S} = "
             for i, form in enumerate((paths, [compact(self.d, p) for p in paths])):
                 correct[2 * i] = lhs_l + " = " + " + ".join(self.product_latex(p, printer) for p in form)

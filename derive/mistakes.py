@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import itertools
 
-from .derivation import Derivation
-from .printing import LatexPrinter
+from .derivation import Derivation, Factor
+from .printing import LatexPrinter, latex_factor
 from .routes import compact
 
 __all__ = ["weight_between", "wrong_forms"]
@@ -32,7 +32,7 @@ def wrong_forms(d: Derivation, param: str) -> tuple[tuple[str, str], ...]:
     out: list[tuple[str, list[list[str]]]] = []
 
     def frac(num, den):
-        return rf"\frac{{\partial {printer.name(num)}}}{{\partial {printer.name(den)}}}"
+        return latex_factor(Factor(num, den), printer)
 
     def factors(path):
         return [frac(b, a) for a, b in itertools.pairwise(path)]
