@@ -205,16 +205,17 @@ def _param_section(d: Derivation, p: str, diagram: Diagram, printer, sym, value:
             notes.setdefault(ACTIVATIONS[d.equation(e.dst).activation].derivative_note)
         elif e.kind == "loss":
             notes.setdefault(LOSSES[d.spec.loss.kind].derivative_note)
-    uses = dict(d.gradient_terms)[p]
+    uses = d.uses(p)
     leibniz_delta = " + ".join(
         f"{latex_factor(e.factor, printer)} \\, {printer.name(delta_symbol(e.dst).name)}" for e in uses)
     result = chain_rows(grad, [leibniz_delta, terms(times_delta(d, uses), sym)])
     delta_form = sym.doprint(times_delta(d, uses))
     written = sp.Add(*[e.partial * d.delta(e.dst) for e in uses])
-    out_terms = terms(written, symbolic_printer(printer.names, order="lex"))
     written_rows = ()
-    if max(width(t) for t in out_terms) <= BUDGET and width(" ".join(out_terms)) <= WRITTEN_OUT_MAX:
-        written_rows = chain_rows(grad, [out_terms])
+    if not _more_leaves_than(written, WRITTEN_OUT_MAX):  # printing a huge sum only to drop it is slow
+        out_terms = terms(written, symbolic_printer(printer.names, order="lex"))
+        if max(width(t) for t in out_terms) <= BUDGET and width(" ".join(out_terms)) <= WRITTEN_OUT_MAX:
+            written_rows = chain_rows(grad, [out_terms])
     return ParamSection(
         p, printer.name(p), _label(p), grad,
         tuple(printer.name(e.dst) for e in uses), len(paths), views,
@@ -223,6 +224,12 @@ def _param_section(d: Derivation, p: str, diagram: Diagram, printer, sym, value:
         tuple(dict.fromkeys(printer.name(delta_symbol(e.dst).name) for e in uses if e.dst != d.loss)),
         written_rows, value, mistake[1] if mistake and mistake[0] == p else None,
         _checks(d, p) if mistake and mistake[0] == p else ())
+
+
+def _more_leaves_than(expr: sp.Expr, limit: int) -> bool:
+    """Whether `expr` has more than `limit` symbols and numbers: each prints at least one character."""
+    leaves = (node for node in sp.preorder_traversal(expr) if not node.args)
+    return next(itertools.islice(leaves, limit, None), None) is not None
 
 
 def _checks(d: Derivation, p: str) -> tuple[Check, ...]:
