@@ -174,20 +174,31 @@ class Derivation:
 
         Ordered by the parameter's uses in equation order, then depth first along each
         node's consumers in equation order.  Their number can grow exponentially with depth:
-        derive never needs them to compute a gradient (see `delta`).
+        derive never needs them to compute a gradient (see `delta`); `iter_paths` yields
+        them one at a time and `path_count` counts them without listing.
         """
-        self._check_param(param)
-        out: list[tuple[str, ...]] = []
+        return tuple(self.iter_paths(param))
 
-        def walk(node: str, trail: tuple[str, ...]) -> None:
+    def iter_paths(self, param: str):
+        """The paths of `paths(param)`, one at a time, in the same order."""
+        self._check_param(param)
+
+        def walk(node: str, trail: tuple[str, ...]):
             if node == self.loss:
-                out.append(trail)
+                yield trail
                 return
             for e in self.consumers(node):
-                walk(e.dst, trail + (e.dst,))
+                yield from walk(e.dst, trail + (e.dst,))
 
-        walk(param, (param,))
-        return tuple(out)
+        return walk(param, (param,))
+
+    def downstream(self, node: str) -> tuple[str, ...]:
+        """The quantities `node` reaches (its descendants), in equation order."""
+        reached = {node}
+        for eq in self.equations:
+            if any(a in reached for a in eq.args):
+                reached.add(eq.name)
+        return tuple(eq.name for eq in self.equations if eq.name in reached)
 
     def chain(self, param: str) -> Chain:
         """∂L/∂param as the sum over paths of products of local partials, unevaluated."""

@@ -26,7 +26,7 @@ import sympy as sp
 from .activations import ACTIVATIONS, LOSSES
 from .derivation import Derivation, Factor, delta_symbol
 from .forms import forward_pieces, times_delta
-from .printing import LatexPrinter, latex_factor
+from .printing import LatexPrinter, latex_factor, more_leaves_than
 from .texmath import BUDGET, Row, chain_rows, number, symbolic_printer, terms, width
 from .tikz import CONTEXT_MAX, PALETTE, Diagram, highlight, layout, path_colors
 from .worked import Example, worked_example
@@ -212,7 +212,7 @@ def _param_section(d: Derivation, p: str, diagram: Diagram, printer, sym, value:
     delta_form = sym.doprint(times_delta(d, uses))
     written = sp.Add(*[e.partial * d.delta(e.dst) for e in uses])
     written_rows = ()
-    if not _more_leaves_than(written, WRITTEN_OUT_MAX):  # printing a huge sum only to drop it is slow
+    if not more_leaves_than(written, WRITTEN_OUT_MAX):  # printing a huge sum only to drop it is slow
         out_terms = terms(written, symbolic_printer(printer.names, order="lex"))
         if max(width(t) for t in out_terms) <= BUDGET and width(" ".join(out_terms)) <= WRITTEN_OUT_MAX:
             written_rows = chain_rows(grad, [out_terms])
@@ -224,12 +224,6 @@ def _param_section(d: Derivation, p: str, diagram: Diagram, printer, sym, value:
         tuple(dict.fromkeys(printer.name(delta_symbol(e.dst).name) for e in uses if e.dst != d.loss)),
         written_rows, value, mistake[1] if mistake and mistake[0] == p else None,
         _checks(d, p) if mistake and mistake[0] == p else ())
-
-
-def _more_leaves_than(expr: sp.Expr, limit: int) -> bool:
-    """Whether `expr` has more than `limit` symbols and numbers: each prints at least one character."""
-    leaves = (node for node in sp.preorder_traversal(expr) if not node.args)
-    return next(itertools.islice(leaves, limit, None), None) is not None
 
 
 def _checks(d: Derivation, p: str) -> tuple[Check, ...]:

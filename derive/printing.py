@@ -15,12 +15,14 @@ unchanged for the terminal.  Both print a sum with its positive terms first (t1 
 
 from __future__ import annotations
 
+import itertools
 import re
 
+import sympy as sp
 from sympy.printing.latex import LatexPrinter as _SympyLatex
 from sympy.printing.str import StrPrinter as _SympyStr
 
-__all__ = ["LatexPrinter", "TextPrinter", "latex", "latex_factor", "latex_name", "text", "text_factor"]
+__all__ = ["LatexPrinter", "TextPrinter", "latex", "latex_factor", "latex_name", "more_leaves_than", "text", "text_factor"]
 
 _GREEK = {
     "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda",
@@ -96,6 +98,13 @@ class TextPrinter(_SympyStr):
 
 def _positive_first(terms):
     return sorted(terms, key=lambda t: t.could_extract_minus_sign())
+
+
+def more_leaves_than(expr, limit: int) -> bool:
+    """Whether `expr` has more than `limit` symbols and numbers: each prints as at least one
+    character, so a longer expression need not be printed to know it is too long to show."""
+    leaves = (node for node in sp.preorder_traversal(expr) if not node.args)
+    return next(itertools.islice(leaves, limit, None), None) is not None
 
 
 def latex(expr, names=None) -> str:

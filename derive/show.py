@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+
 import sympy as sp
 
 from .activations import ACTIVATIONS, LOSSES
-from .derivation import Derivation
+from .derivation import Chain, Derivation
 from .evaluate import evaluate
-from .printing import text
+from .printing import more_leaves_than, text
 
 __all__ = ["pretty"]
 
@@ -57,29 +59,31 @@ def pretty(d: Derivation, params=None) -> str:
     out.append("forward pass")
     out += [f"  {_equation(d, eq)}" for eq in d.equations]
     out.append(f"  ({spec.loss.name} is {LOSSES[spec.loss.kind].description}, per sample)")
+    # with --param, only the error signals those parameters' gradients are built from
+    needed = {n for p in params for n in d.downstream(p)}
     out += ["", f"error signals δ_v = ∂{d.loss}/∂v, each computed once, from the loss backwards"]
-    out += [f"  {_delta_line(d, dl)}" for dl in d.deltas if not dl.is_loss]
+    out += [f"  {_delta_line(d, dl)}" for dl in d.deltas if not dl.is_loss and dl.node in needed]
     numbers = evaluate(d) if spec.values and spec.data and set(dict(spec.values)) >= set(d.parameters) else None
     for p in params:
-        paths = d.paths(p)
-        chain = d.chain(p)
-        out += ["", f"∂{d.loss}/∂{p}: {len(paths)} path{'s' if len(paths) != 1 else ''} from {p} to {d.loss}"]
-        for i, (path, prod) in enumerate(zip(paths, chain.products)):
-            if i == MAX_PATHS_SHOWN:
-                out.append(f"  ... and {len(paths) - i} more paths, one product each")
-                break
+        count = d.path_count(p)
+        out += ["", f"∂{d.loss}/∂{p}: {count} path{'s' if count != 1 else ''} from {p} to {d.loss}"]
+        for i, path in enumerate(itertools.islice(d.iter_paths(p), MAX_PATHS_SHOWN)):
+            prod = Chain(d.loss, p, (path,), d).products[0]
             out.append(f"  path {i + 1}: " + " → ".join(path))
             out.append("      " + " · ".join(str(f) for f in prod))
             out.append("    = " + " · ".join(_factor(d.edge(f.num, f.den).display) for f in prod))
-        if len(paths) > 1 and len(paths) <= MAX_PATHS_SHOWN:
-            out.append(f"  sum over paths: {chain}")
+        if count > MAX_PATHS_SHOWN:
+            out.append(f"  ... and {count - MAX_PATHS_SHOWN} more paths, one product each")
+        elif count > 1:
+            out.append(f"  sum over paths: {d.chain(p)}")
         uses = d.uses(p)
         out.append(f"  with error signals: ∂{d.loss}/∂{p} = {_times_delta(d, uses)}")
-        result = text(sp.Add(*[e.partial * d.delta(e.dst) for e in uses]))
-        if len(result) <= MAX_RESULT_CHARS:
-            out.append(f"  = {result}")
+        result = sp.Add(*[e.partial * d.delta(e.dst) for e in uses])
+        written = "" if more_leaves_than(result, MAX_RESULT_CHARS) else text(result)
+        if written and len(written) <= MAX_RESULT_CHARS:
+            out.append(f"  = {written}")
         else:
-            out.append(f"  (written out in forward quantities it runs to {len(result)} characters: see d.delta)")
+            out.append(f"  (too long to write out in forward quantities: see d.delta({uses[0].dst!r}))")
         if numbers:
             out.append(f"  at the spec's values, over {spec.samples} sample{'s' if spec.samples != 1 else ''}:"
                        f" ∂{d.loss}/∂{p} = {numbers.gradients[p]:.9g}")

@@ -49,7 +49,15 @@ def test_chain_renders_as_latex(mazur):
 def test_pretty_is_the_show_output(mazur):
     text = mazur.pretty(["w5"])
     assert "∂E_total/∂w5: 1 path from w5 to E_total" in text
-    assert "δ_h1 = w5 · δ_net_o1 + w7 · δ_net_o2" in text
+    # only the error signals w5's gradient is built from
+    assert "δ_net_o1 = o1*(1 - o1) · δ_o1" in text and "δ_h1" not in text and "δ_o2" not in text
+    assert "δ_h1 = w5 · δ_net_o1 + w7 · δ_net_o2" in mazur.pretty(["w1"])
+
+
+def test_iter_paths_and_downstream(mazur):
+    assert tuple(mazur.iter_paths("b1")) == mazur.paths("b1")
+    assert mazur.downstream("w5") == ("net_o1", "o1", "E_total")
+    assert mazur.downstream("h2") == ("net_o1", "o1", "net_o2", "o2", "E_total")
 
 
 def test_validate_catches_a_broken_record(mazur):
