@@ -198,7 +198,7 @@ class Derivation:
         for eq in self.equations:
             if any(a in reached for a in eq.args):
                 reached.add(eq.name)
-        return tuple(eq.name for eq in self.equations if eq.name in reached)
+        return tuple(eq.name for eq in self.equations if eq.name in reached and eq.name != node)
 
     def chain(self, param: str) -> Chain:
         """∂L/∂param as the sum over paths of products of local partials, unevaluated."""
