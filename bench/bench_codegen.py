@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 import derive
 from derive.codegen import load_module, module_source
-from derive.codegen_layers import layers
+from derive.codegen.matrix import layers
 
 EXAMPLES = ("qa_chain", "mazur", "softplus", "skip")
 DENSE = ((8, 8, 1), (16, 16, 16, 1), (32, 32, 32, 1), (64, 64, 64, 1))  # 784-128-10: see bench/README.md

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import sympy as sp
 
 import derive
-from derive.graph import symbol
+from derive.core.graph import symbol
 
 SIZES = [
     [2, 2, 2],

@@ -9,9 +9,10 @@
 2
 """
 
-from .chain import derive
-from .derivation import Chain, Derivation
-from .evaluate import evaluate
-from .spec import NetSpec, SpecError, from_dict, load, loads
+from .core.chain import derive
+from .core.derivation import Chain, Derivation
+from .core.interpret import evaluate
+from .core.spec import NetSpec, SpecError, from_dict, load, loads
+from .explain.terminal import pretty
 
-__all__ = ["Chain", "Derivation", "NetSpec", "SpecError", "derive", "evaluate", "from_dict", "load", "loads"]
+__all__ = ["Chain", "Derivation", "NetSpec", "SpecError", "derive", "evaluate", "from_dict", "load", "loads", "pretty"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 
-from derive.activations import ACTIVATIONS, LOSSES
+from derive.core.ops import ACTIVATIONS, LOSSES
 
 SMOOTH = ("identity", "sigmoid", "tanh", "softplus", "exp")  # differentiable everywhere
 

@@ -13,12 +13,12 @@ import pytest
 import sympy as sp
 
 import derive
-from derive.graph import symbol
+from derive.core.graph import symbol
 from tests.netgen import random_spec
 
 EXAMPLES = sorted(Path(__file__).parent.parent.glob("examples/*.toml"))
 
-# Written out independently of derive.activations.
+# Written out independently of derive.core.ops.
 REFERENCE_ACTIVATION = {
     "identity": lambda z: z,
     "sigmoid": lambda z: 1 / (1 + sp.exp(-z)),

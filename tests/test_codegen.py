@@ -21,9 +21,9 @@ import numpy as np
 import pytest
 
 import derive
-from derive.activations import ACTIVATIONS
 from derive.cli import main
 from derive.codegen import RESERVED, load_module, module_source, python_names
+from derive.core.ops import ACTIVATIONS
 
 from .netgen import random_spec
 
@@ -399,7 +399,7 @@ def dense(sizes, activation="tanh", bias="per_neuron", kind="mse"):
 
 
 def test_wide_dense_networks_get_matrix_code_and_the_examples_scalar_code():
-    from derive.codegen_layers import layers
+    from derive.codegen.matrix import layers
 
     assert layers(derive.derive(derive.loads(dense((3, 8, 2))))) is not None
     for path in EXAMPLES:
@@ -418,13 +418,13 @@ def test_wide_dense_networks_get_matrix_code_and_the_examples_scalar_code():
     ((2, 3, 2), "sigmoid", "per_layer", "half_sse"),  # narrow: matrix code only when forced
 ])
 def test_matrix_code_matches_central_differences(sizes, activation, bias, kind, monkeypatch):
-    import derive.codegen_layers
+    import derive.codegen.matrix
 
     d = derive.derive(derive.loads(dense(sizes, activation, bias, kind)))
-    monkeypatch.setattr(derive.codegen_layers, "MIN_WIDTH", 1)
+    monkeypatch.setattr(derive.codegen.matrix, "MIN_WIDTH", 1)
     assert "W_1 = np.array(" in module_source(d)
     m = load_module(d)
-    monkeypatch.setattr(derive.codegen_layers, "MIN_WIDTH", 10**9)
+    monkeypatch.setattr(derive.codegen.matrix, "MIN_WIDTH", 10**9)
     assert "W_1" not in module_source(d)
     scalar = load_module(d)
     rng = np.random.default_rng(4)

@@ -8,7 +8,7 @@ import pytest
 import sympy as sp
 
 import derive
-from derive.derivation import Delta, DerivationError
+from derive.core.derivation import Delta, DerivationError
 
 
 @pytest.fixture(scope="module")
@@ -47,11 +47,11 @@ def test_chain_renders_as_latex(mazur):
 
 
 def test_pretty_is_the_show_output(mazur):
-    text = mazur.pretty(["w5"])
+    text = derive.pretty(mazur, ["w5"])
     assert "∂E_total/∂w5: 1 path from w5 to E_total" in text
     # only the error signals w5's gradient is built from
     assert "δ_net_o1 = o1*(1 - o1) · δ_o1" in text and "δ_h1" not in text and "δ_o2" not in text
-    assert "δ_h1 = w5 · δ_net_o1 + w7 · δ_net_o2" in mazur.pretty(["w1"])
+    assert "δ_h1 = w5 · δ_net_o1 + w7 · δ_net_o2" in derive.pretty(mazur, ["w1"])
 
 
 def test_iter_paths_and_downstream(mazur):

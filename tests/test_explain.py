@@ -19,11 +19,12 @@ from pathlib import Path
 import pytest
 
 import derive
+from derive.check import check
 from derive.cli import main
-from derive.commands.build import artifacts
-from derive.derivation import Factor, delta_symbol
-from derive.document import MAX_PATHS_LISTED, build
-from derive.latex import render
+from derive.cli.build import artifacts
+from derive.core.derivation import Factor, delta_symbol
+from derive.explain.document import MAX_PATHS_LISTED, build
+from derive.explain.render import render
 from derive.printing import LatexPrinter, latex_factor
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -268,7 +269,7 @@ def test_check_yourself_shows_the_common_wrong_forms_for_the_mistake_parameter()
     assert [c.title for c in p.checks] == [
         "a weight as a node of the chain", "a path left out", "a factor of 2 in the loss derivative"]
     for c in p.checks:
-        assert not d.check(c.wrong).correct  # each shown form really is wrong
+        assert not check(d, c.wrong).correct  # each shown form really is wrong
         assert c.why and all(line.strip() for line in c.why)
     assert any("w5 is a parameter, an independent variable" in line for line in p.checks[0].why)
     tex = render("tex", doc)
@@ -356,7 +357,7 @@ def test_an_installed_copy_finds_its_templates(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "wrote output/mazur/mazur.tex" in proc.stdout
     assert (work / "output" / "mazur" / "mazur_gradients.py").exists()
-    probe = [sys.executable, "-c", "import derive.resources as r; print(r.templates_dir())"]
+    probe = [sys.executable, "-c", "import derive.printing.templates as r; print(r.templates_dir())"]
     where = subprocess.run(probe, cwd=work, env=env, capture_output=True, text=True, check=True).stdout
     assert where.strip().startswith(str(target))
 

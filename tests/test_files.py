@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from derive.files import write_atomic
+from derive.cli.files import write_atomic
 
 
 def test_write_atomic_writes_whole_files_with_the_usual_mode(tmp_path):

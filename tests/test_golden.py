@@ -1,7 +1,7 @@
 """Golden record: output/<name>/ holds exactly what `derive build` writes for each bundled example.
 
 The generated text files (.tex, .md and the NumPy module) are regenerated here with the same code
-path as `derive build` (`derive.commands.build.artifacts`) and compared byte for byte with the
+path as `derive build` (`derive.cli.build.artifacts`) and compared byte for byte with the
 committed copies.  PDFs are not committed (they depend on the TeX installation; .gitignore has
 output/**/*.pdf); tests/test_pdf.py compiles every .tex instead.
 
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import derive
-from derive.commands.build import artifacts
+from derive.cli.build import artifacts
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.toml"))

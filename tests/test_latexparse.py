@@ -7,7 +7,7 @@ import builtins
 import pytest
 import sympy as sp
 
-from derive.latexparse import (
+from derive.check.parse import (
     Derivative,
     EquationError,
     Name,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derive.graph import symbol
+from derive.core.graph import symbol
 from derive.printing import LatexPrinter, default_latex_name, latex, text
 
 

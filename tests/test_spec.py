@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import derive
-from derive.spec import SpecError, load, loads
+from derive.core.spec import SpecError, load, loads
 
 GOOD = """
 name = "net"
@@ -203,7 +203,7 @@ def test_load_names_the_file(tmp_path: Path):
 def test_spec_module_does_not_import_sympy():
     import ast
 
-    tree = ast.parse(Path(derive.spec.__file__).read_text())
+    tree = ast.parse(Path(derive.core.spec.__file__).read_text())
     imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     imported |= {(n.module or "").split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     assert "sympy" not in imported

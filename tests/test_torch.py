@@ -83,7 +83,7 @@ def test_random_networks_with_every_activation_match_pytorch(seed):
 
 
 def test_every_registry_activation_has_a_pytorch_twin():
-    from derive.activations import ACTIVATIONS
+    from derive.core.ops import ACTIVATIONS
 
     assert set(ACTIVATIONS) == set(TORCH_ACTIVATIONS)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from derive.cli import main
-from derive.commands.train import _Progress
+from derive.cli.train import _Progress
 
 ROOT = Path(__file__).resolve().parent.parent
 MAZUR = str(ROOT / "examples" / "mazur.toml")

@@ -1,0 +1,48 @@
+"""derive build SPEC [-o DIR]: every artifact of a spec, written into output/<name>/."""
+
+from __future__ import annotations
+
+import shutil
+
+from ..codegen import module_source
+from ..core.chain import derive
+from ..core.spec import load
+from ..explain.document import build as build_document
+from ..explain.render import PdfError, compile_pdf, render
+from .base import UsageError
+from .explain import output_dir, write
+
+HELP = "write everything for a spec: the .tex and .md explanations, the PDF (with pdflatex) and the NumPy module"
+
+
+def add_arguments(p) -> None:
+    p.add_argument("spec", metavar="SPEC", help="the network spec (TOML)")
+    p.add_argument("-o", "--output", metavar="DIR", help="directory to write into (default: output/<name>/)")
+
+
+def artifacts(d) -> dict[str, str]:
+    """The generated text files of a derivation, by file name: what `output/<name>/` holds in git."""
+    name = d.spec.name
+    doc = build_document(d)
+    return {f"{name}.tex": render("tex", doc), f"{name}.md": render("md", doc),
+            f"{name}_gradients.py": module_source(d)}
+
+
+def run(args) -> int:
+    spec = load(args.spec)
+    d = derive(spec)
+    out = output_dir(args, spec.name)
+    files: dict[str, str | bytes] = dict(artifacts(d))
+    skipped = ""
+    if shutil.which("pdflatex"):
+        try:
+            files[f"{spec.name}.pdf"] = compile_pdf(files[f"{spec.name}.tex"], spec.name)
+        except PdfError as e:
+            raise UsageError(str(e)) from None
+    else:
+        skipped = f"skipped {spec.name}.pdf: pdflatex not found (install TeX Live, or run pdflatex on the .tex)"
+    for name in sorted(files):
+        print(f"wrote {write(out / name, files[name])}")
+    if skipped:
+        print(skipped)
+    return 0

@@ -1,0 +1,155 @@
+"""derive train SPEC: gradient descent on the spec's [data] with the generated NumPy module."""
+
+from __future__ import annotations
+
+import io
+import math
+import sys
+
+import numpy as np
+
+from ..codegen import load_module
+from ..core.chain import derive
+from ..core.spec import Problem, SpecError, load
+from .base import UsageError
+from .files import write_atomic
+
+HELP = "train the network on its [data] by gradient descent and print the fitted parameters"
+
+_BAR = 30  # characters in the terminal progress bar
+_LINES = 10  # loss lines printed over a run when the output is not a terminal
+
+
+def add_arguments(p) -> None:
+    p.add_argument("spec", metavar="SPEC", help="the network spec (TOML) with [data]")
+    p.add_argument("--steps", type=int, metavar="N", help="number of steps (default: [train] steps)")
+    p.add_argument("--learning-rate", "--lr", type=float, metavar="LR",
+                   help="step size (default: [train] learning_rate)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed for the random start of parameters without [values] (default 0)")
+    p.add_argument("--freeze", action="append", metavar="θ", help="keep this parameter fixed (repeatable)")
+    p.add_argument("--plot", metavar="PNG", help="write the loss curve to this image (needs matplotlib)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress output, only the result")
+
+
+class _Diverged(Exception):
+    pass
+
+
+def run(args) -> int:
+    spec = load(args.spec)
+    if not spec.data:
+        raise SpecError(spec.source, [Problem("data", "missing: derive train needs a [data] table "
+                                                      "with every input and target")])
+    steps = spec.train.steps if args.steps is None else args.steps
+    lr = spec.train.learning_rate if args.learning_rate is None else args.learning_rate
+    if steps < 0:
+        raise UsageError(f"--steps {steps}: expected a whole number of steps, 0 or more")
+    if not (lr > 0 and math.isfinite(lr)):
+        raise UsageError(f"--learning-rate {args.learning_rate}: expected a positive number")
+    plt = _pyplot() if args.plot else None
+    d = derive(spec)
+    frozen = args.freeze or []
+    unknown = [p for p in frozen if p not in d.parameters]
+    if unknown:
+        raise UsageError(f"{args.spec}: --freeze {unknown[0]}: not a parameter; "
+                         f"parameters are {', '.join(d.parameters)}")
+    m = load_module(d)
+    start = _start(d, spec, args.seed)
+    data = {k: np.array(v) for k, v in spec.data}
+    progress = _Progress(steps, quiet=args.quiet)
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is reported below, once
+            params, history = m.train(start, data, lr, steps, callback=progress, freeze=frozen)
+    except _Diverged as e:
+        progress.close()
+        print(f"derive: {args.spec}: {e}", file=sys.stderr)
+        return 1
+    progress.close()
+    _report(d, start, params, history, steps, lr, frozen)
+    if plt is not None:
+        _plot(plt, history, d.loss, spec.name, args.plot)
+        print(f"wrote {args.plot}")
+    return 0
+
+
+def _start(d, spec, seed: int) -> dict:
+    """The spec's [values]; parameters without one start uniformly in [-1, 1] from `seed`."""
+    values = dict(spec.values)
+    rng = np.random.default_rng(seed)
+    missing = [p for p in d.parameters if p not in values]
+    for p, v in zip(missing, rng.uniform(-1.0, 1.0, len(missing))):
+        values[p] = float(v)
+    if missing:
+        print(f"{len(missing)} parameter{'s' * (len(missing) != 1)} without [values] start at random "
+              f"(seed {seed})", file=sys.stderr)
+    return values
+
+
+class _Progress:
+    """Train callback: a bar on a terminal, a loss line now and then otherwise, nothing if quiet."""
+
+    def __init__(self, steps: int, quiet: bool, stream=None):
+        self.steps, self.quiet = steps, quiet
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.every = max(1, steps // (200 if self.tty else _LINES))
+        self.drawn = False
+
+    def __call__(self, k: int, loss: float, params: dict) -> None:
+        if not math.isfinite(loss):
+            raise _Diverged(f"the loss became {loss} after {k} steps; try a smaller --learning-rate")
+        if self.quiet or (k % self.every and k != self.steps):
+            return
+        if self.tty:
+            done = _BAR * k // max(1, self.steps)
+            self.stream.write(f"\rstep {k:>{len(str(self.steps))}}/{self.steps} "
+                              f"[{'#' * done}{'.' * (_BAR - done)}] loss {loss:.6g}")
+            self.drawn = True
+        else:
+            self.stream.write(f"step {k}/{self.steps}: loss {loss:.9g}\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.drawn:
+            self.stream.write("\n")
+            self.drawn = False
+
+
+def _report(d, start, params, history, steps, lr, frozen) -> None:
+    width = max(len(p) for p in d.parameters)
+    print(f"{d.loss}: {history[0]:.9g} -> {history[-1]:.9g} after {steps} step{'s' * (steps != 1)} "
+          f"at learning rate {lr:g}")
+    for p in d.parameters:
+        note = "  (frozen)" if p in frozen else ""
+        print(f"  {p:<{width}}  {start[p]:>+.9f} -> {params[p]:>+.9f}{note}")
+
+
+def _pyplot():
+    try:
+        import matplotlib
+    except ImportError:
+        raise UsageError("--plot needs matplotlib, which is not installed: "
+                         "pip install 'derive[plot]' (or pip install matplotlib)") from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _plot(plt, history, loss: str, name: str, path: str) -> None:
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(range(len(history)), history)
+    if min(history) > 0 and max(history) / min(history) > 100:
+        ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel(loss)
+    ax.set_title(f"{name}: {loss} during training")
+    ax.grid(True, alpha=0.3)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, metadata={"Software": None})
+    plt.close(fig)
+    try:
+        write_atomic(path, buf.getvalue())
+    except OSError as e:
+        raise UsageError(f"--plot {path}: cannot write: {e.strerror or e}") from None

@@ -1,0 +1,17 @@
+"""Codegen: a Derivation in, the standalone NumPy module `<name>_gradients.py` out.
+
+- `names`: every network name as a safe Python identifier, deterministic (`python_names`).
+- `lines`: the `Line` record and how sums and tuples wrap.
+- `scalar`: one line per net sum, activation, δ and gradient (narrow or irregular networks).
+- `matrix`: one matrix product per layer, for `[dense]` stacks wide enough to gain.
+- `module`: the module's text from templates/gradients.py.j2 (`module_source`).
+- `load`: the module compiled and imported so that `inspect.getsource` and pdb work.
+
+Uses the core and printing only.
+"""
+
+from .load import load_module
+from .module import module_source
+from .names import RESERVED, python_names
+
+__all__ = ["RESERVED", "load_module", "module_source", "python_names"]

@@ -1,0 +1,108 @@
+"""The lines of a generated function and how they wrap: text only, no math.
+
+>>> join(["a", "-b", "c"], 8)
+'a - b + c'
+>>> term_text(sp.Symbol("w5"), "δ_net_o1"), unpack(["x"], 4), tuple_literal(["w1", "w2"])
+('w5·δ_net_o1', '(x,)', '("w1", "w2")')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from ..printing.printers import text
+
+__all__ = ["LINE", "Line", "doc_text", "join", "join_rows", "key", "short_sum", "term_text", "tuple_literal",
+           "unpack"]
+
+LINE = 100  # wrap long sums at about this many characters
+
+
+@dataclass(frozen=True)
+class Line:
+    """One assignment in a generated function: `target = code`, with an optional comment above."""
+
+    target: str
+    code: str
+    comment: str = ""
+
+
+def join(terms: list[str], indent: int) -> str:
+    """A sum of printed terms, wrapped inside parentheses when it grows past the line length."""
+    out = terms[0]
+    for t in terms[1:]:
+        out += f" - {t[1:]}" if t.startswith("-") else f" + {t}"
+    if indent + len(out) <= LINE:
+        return out
+    rows, row = [], terms[0]
+    for t in terms[1:]:
+        piece = f"- {t[1:]}" if t.startswith("-") else f"+ {t}"
+        if len(row) + 1 + len(piece) > LINE - indent:
+            rows.append(row)
+            row = piece
+        else:
+            row += " " + piece
+    rows.append(row)
+    pad = "\n" + " " * (indent + 1)
+    return "(" + pad.join(rows) + ")"
+
+
+def term_text(factor: sp.Expr | None, delta: str) -> str:
+    """One term of a chain-rule sum for a comment: `w5·δ_net_o1`, `(o1 - t1)`, `δ_net_h1`."""
+    if not delta:
+        return text(factor)
+    if factor is None or factor == 1:
+        return delta
+    shown = text(factor)
+    return f"({shown})·{delta}" if isinstance(factor, sp.Add) else f"{shown}·{delta}"
+
+
+def short_sum(terms: list[str]) -> str:
+    """A comment's sum, the middle elided past six terms."""
+    if len(terms) == 1:
+        return terms[0]
+    if len(terms) > 6:
+        terms = terms[:2] + ["…"] + terms[-1:]
+    return "(" + " + ".join(terms) + ")"
+
+
+def key(name: str) -> str:
+    """A name as a Python string literal (names are identifiers, so plain double quotes suffice)."""
+    return f'"{name}"' if name.isidentifier() else repr(name)
+
+
+def tuple_literal(names) -> str:
+    keys = [key(n) for n in names]
+    return f"({keys[0]},)" if len(keys) == 1 else "(" + ", ".join(keys) + ")"
+
+
+def unpack(names: list[str], indent: int) -> str:
+    """Assignment targets for unpacking: `(x,)`, `x1, x2`, or a wrapped parenthesized tuple."""
+    if len(names) == 1:
+        return f"({names[0]},)"
+    flat = ", ".join(names)
+    if indent + len(flat) <= LINE - 40:
+        return flat
+    rows, row = [], names[0] + ","
+    for name in names[1:]:
+        if len(row) + 1 + len(name) + 1 > LINE - indent:
+            rows.append(row)
+            row = name + ","
+        else:
+            row += " " + name + ","
+    rows.append(row)
+    return "(" + ("\n" + " " * (indent + 1)).join(rows) + ")"
+
+
+def join_rows(rows: list[str], indent: int) -> str:
+    """Rows of a matrix literal, one per line when they do not fit on one."""
+    if sum(len(r) + 2 for r in rows) + indent <= LINE:
+        return ", ".join(rows)
+    return (",\n" + " " * indent).join(rows)
+
+
+def doc_text(s: str) -> str:
+    """Text safe inside a triple-quoted docstring: backslashes and quotes escaped, one line."""
+    return " ".join(s.replace("\\", "\\\\").replace('"', '\\"').split())

@@ -1,0 +1,155 @@
+"""Matrix code for wide layered networks: the same derivation, one matrix product per layer.
+
+Scalar code (one line per neuron, arrays over samples) costs a NumPy call per edge; a 16-wide
+layer has 256 of them.  When a network is a stack of layers, each neuron of a layer taking
+exactly the previous layer's outputs (or inputs) through weights of its own, the derivation's
+sums are matrix products, and this module writes them as such:
+
+    forward   Z_k = S_k @ W_k + b_k,  A_k = f(Z_k)          (column j is neuron j's net and output)
+    backward  dZ_k = dA_k · f'(Z_k, A_k)                     (column j is δ_net_j)
+              G_k = S_kᵀ @ dZ_k                              (G_k[i][j] = Σ_n source_i · δ_net_j)
+              dA_{k-1} = dZ_k @ W_kᵀ                         (column i is δ_source_i = Σ_j w_ij · δ_net_j)
+
+Each ∂L/∂θ is still one line with its formula beside it, read from G_k (as Python floats:
+`.tolist()` once is far cheaper than a NumPy scalar per parameter) or the column sums of dZ_k.
+The layers are the `[dense]` spec's own records (`NetSpec.layers`), never guessed back from
+neurons; `layers(d)` says whether they are wide enough to gain.  A network of `[[neuron]]` tables
+(skip connections, shared weights) stays scalar, where the code reads like the derivation line
+by line.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from ..core.derivation import Derivation
+from ..core.naming import delta_name, py_layer
+from ..core.ops import ACTIVATIONS
+from ..core.spec import Layer
+from .lines import Line, join_rows, short_sum, term_text
+
+__all__ = ["MIN_WIDTH", "layers"]
+
+MIN_WIDTH = 8  # the widest layer must have this many neurons for matrix code to pay
+
+
+def layers(d: Derivation, min_width: int | None = None) -> tuple[Layer, ...] | None:
+    r"""The `[dense]` spec's layer records, or None for a network of neurons (or one too narrow to gain).
+
+    >>> import derive
+    >>> wide = derive.loads('name = "d"\n[dense]\nsizes = [2, 8, 1]\n[loss]\nkind = "mse"\n')
+    >>> [len(layer.neurons) for layer in layers(derive.derive(wide))]
+    [8, 1]
+    >>> layers(derive.derive(derive.load("examples/skip.toml"))) is None  # [[neuron]] tables
+    True
+    """
+    out = d.spec.layers
+    width = MIN_WIDTH if min_width is None else min_width
+    if not out or max(len(layer.neurons) for layer in out) < width:
+        return None
+    return out
+
+
+def plan(b, blocks: tuple[Layer, ...]):
+    """Forward lines, returned nodes, backward lines and gradient lines in matrix form.
+
+    `b` is codegen's builder (module.Builder): it owns the names and the printer.
+    """
+    d, spec, py = b.d, b.spec, b.py
+    loss = d.loss
+    mean = b.mean
+    names = []
+    for k in range(1, len(blocks) + 1):
+        names.append({role: b.namer.claim(f"{role} {k}", py_layer(role, k))
+                      for role in ("S", "W", "Z", "A", "dA", "dZ", "G", "gb")})
+    forward, nodes, where = [], [], {}  # where: parameter -> [(layer, row or None, column)]
+    for k, (layer, nm) in enumerate(zip(blocks, names)):
+        src = names[k - 1]["A"] if k else nm["S"]
+        if k == 0:
+            forward.append(Line(nm["S"], f"np.stack({_columns(py[s] for s in layer.sources)}, axis=1)",
+                                f"layer 1's sources as columns: {', '.join(layer.sources)}"))
+        rows = []
+        for i, s in enumerate(layer.sources):
+            row = []
+            for j, n in enumerate(layer.neurons):
+                w = dict(n.inputs)[s]
+                row.append(py[w])
+                where.setdefault(w, []).append((k, i, j))
+            rows.append("[" + ", ".join(row) + "]")
+        who = f"{layer.neurons[0].name} … {layer.neurons[-1].name}" if len(layer.neurons) > 2 else \
+            ", ".join(n.name for n in layer.neurons)
+        forward.append(Line(nm["W"], "np.array([" + join_rows(rows, 4 + len(nm["W"]) + 13) + "])",
+                            f"layer {k + 1} ({who}, {layer.activation}): W[i, j] weighs source i into neuron j"))
+        biases = [n.bias for n in layer.neurons]
+        for j, bias in enumerate(biases):
+            if bias:
+                where.setdefault(bias, []).append((k, None, j))
+        if all(biases) and len(set(biases)) == 1:
+            z = f"{src} @ {nm['W']} + {py[biases[0]]}"
+        elif any(biases):
+            z = f"{src} @ {nm['W']} + np.array([{', '.join(py[x] if x else '0.0' for x in biases)}])"
+        else:
+            z = f"{src} @ {nm['W']}"
+        forward.append(Line(nm["Z"], z, "every net sum of the layer, one column per neuron"))
+        act = ACTIVATIONS[layer.activation]
+        own_net = all(n.net == n.name for n in layer.neurons)
+        if own_net:  # identity neurons that are their own sums
+            nm["A"] = nm["Z"]
+        else:
+            forward.append(Line(nm["A"], act.numpy.format(z=nm["Z"])))
+        last = k == len(blocks) - 1
+        for j, n in enumerate(layer.neurons):
+            if not own_net:
+                nodes.append((n.net, f"{nm['Z']}[:, {j}]"))
+            nodes.append((n.name, py[n.name] if last else f"{nm['A']}[:, {j}]"))
+    for j, n in enumerate(blocks[-1].neurons):
+        forward.append(Line(py[n.name], f"{names[-1]['A']}[:, {j}]"))
+
+    backward = []
+    outputs = [o for o, _ in spec.loss.outputs]
+    for o in outputs:
+        e = d.edge(loss, o)
+        backward.append(Line(py[delta_name(o)], b.code(sp.factor_terms(e.partial)),
+                             f"δ_{o} = ∂{loss}/∂{o} = {term_text(e.display, '')}"))
+    backward.append(Line(names[-1]["dA"], f"np.stack({_columns(py[delta_name(o)] for o in outputs)}, axis=1)",
+                         "the outputs' error signals as columns"))
+    scale = f" / {b.n}" if mean else ""
+    for k in range(len(blocks) - 1, -1, -1):
+        layer, nm = blocks[k], names[k]
+        act = ACTIVATIONS[layer.activation]
+        n0 = layer.neurons[0]
+        if act.unit_slope:
+            backward.append(Line(nm["dZ"], nm["dA"], f"δ_{n0.net} = δ_{n0.name}, column by column"))
+        else:
+            slope = act.numpy_derivative.format(z=nm["Z"], a=nm["A"])
+            backward.append(Line(nm["dZ"], f"{nm['dA']} * ({slope})",
+                                 f"δ_{n0.net} = {term_text(d.edge(n0.name, n0.net).display, delta_name(n0.name))}"
+                                 ", column by column"))
+        src = names[k - 1]["A"] if k else nm["S"]
+        backward.append(Line(nm["G"], f"(({src}.T @ {nm['dZ']}){scale}).tolist()",
+                             "G[i][j] = Σ_n source_i · δ_net_j, the gradient of weight W[i, j], as floats"))
+        if any(n.bias for n in layer.neurons):
+            backward.append(Line(nm["gb"], f"({nm['dZ']}.sum(axis=0){scale}).tolist()",
+                                 "Σ_n δ_net_j, column by column, as floats"))
+        if k:
+            prev = blocks[k - 1].neurons[0].name
+            backward.append(Line(names[k - 1]["dA"], f"{nm['dZ']} @ {nm['W']}.T",
+                                 f"δ_{prev} = Σ_j w_{prev},j · δ_net_j, and so for every source"))
+
+    gradients = []
+    for p, uses in d.gradient_terms:
+        parts = [f"{names[k]['G']}[{i}][{j}]" if i is not None else f"{names[k]['gb']}[{j}]"
+                 for k, i, j in where[p]]
+        if len(parts) > 1 and len(parts) == len(blocks[where[p][0][0]].neurons) and \
+                len({k for k, _, _ in where[p]}) == 1:
+            code = f"sum({names[where[p][0][0]]['gb']})"
+        else:
+            code = " + ".join(parts)
+        rule = short_sum([term_text(f, delta_name(c)) for f, c in d.times_delta(uses)])
+        gradients.append(Line(b.gradient_name(p), code, f"∂{loss}/∂{p} = {b.average} {rule}"))
+    return forward, nodes, backward, gradients
+
+
+def _columns(names) -> str:
+    names = list(names)
+    return f"({names[0]},)" if len(names) == 1 else "(" + ", ".join(names) + ")"

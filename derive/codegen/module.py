@@ -1,0 +1,105 @@
+"""Derivation in, standalone NumPy gradient module out (the text of `<name>_gradients.py`).
+
+The module is made from the derivation, not from a run-time autodiff: the forward quantities
+once (one line per net sum and activation, arrays over the N samples), each error signal δ once
+(from the loss backwards, δ_v = Σ ∂c/∂v · δ_c over v's consumers c, with SymPy's `cse` sharing
+common subexpressions), and each gradient as its local partials times the δ they multiply,
+summed over samples (`h1 @ delta_net_o1`): scalar.py writes that line by line, matrix.py one
+matrix product per layer for wide dense stacks.  Activations and their derivatives use the
+registry's stable NumPy forms (derive/core/ops.py).  `GradientPrinter` prints the
+expressions; templates/gradients.py.j2 lays out the module and contains no math.
+
+>>> import derive
+>>> src = module_source(derive.derive(derive.load("examples/qa_chain.toml")))
+>>> print(next(line for line in src.splitlines() if "dL_dw1 =" in line).strip())
+dL_dw1 = float(x @ delta_z_h)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sympy as sp
+
+from ..core.derivation import Derivation
+from ..core.naming import delta_name
+from ..core.ops import ACTIVATIONS
+from ..printing.numpy import GradientPrinter
+from ..printing.templates import environment
+from . import matrix, scalar
+from .lines import Line, doc_text, key, term_text, tuple_literal, unpack
+from .names import Namer, network_names
+
+__all__ = ["Builder", "module_source"]
+
+
+def module_source(d: Derivation) -> str:
+    """The whole text of the network's `<name>_gradients.py`, byte-identical for the same spec."""
+    return Builder(d).render()
+
+
+class Builder:
+    """One Derivation's code in the making: the names, the printer, and the pieces the template lays out."""
+
+    def __init__(self, d: Derivation):
+        self.d = d
+        self.spec = d.spec
+        self.loss_kind = d.loss_op
+        self.mean = self.loss_kind.reduction == "mean"
+        self.average = "(1/N) Σ_n" if self.mean else "Σ_n"
+        self.namer, self.py = network_names(d)  # py: user name -> Python name
+        self.n = "n"  # the sample count, reserved
+        self.printer = GradientPrinter(self.py, {"order": "none"})
+
+    def code(self, expr: sp.Expr) -> str:
+        return self.printer.doprint(expr)
+
+    def gradient_name(self, param: str) -> str:
+        return self.namer.table[Namer.gradient_key(param)]
+
+    def rule(self, edges) -> str:
+        """Σ partial · δ over `edges` for a comment: `w5·δ_net_o1 + w7·δ_net_o2`."""
+        return " + ".join(term_text(f, delta_name(c) if c else "") for f, c in self.d.times_delta(edges))
+
+    def loss_line(self) -> Line:
+        eq = self.d.equations[-1]
+        return Line(self.py[eq.name], self.code(eq.expr), f"{eq.name} per sample: {self.loss_kind.description}")
+
+    def render(self) -> str:
+        spec, d = self.spec, self.d
+        blocks = matrix.layers(d)
+        if blocks:
+            forward, nodes, backward, gradients = matrix.plan(self, blocks)
+        else:
+            backward = scalar.backward_lines(self)  # first: it names the activation slopes and temporaries
+            forward, gradients = scalar.forward_lines(self), scalar.gradient_lines(self)
+            nodes = [(eq.name, self.py[eq.name]) for eq in d.equations[:-1]]
+        notes = list(dict.fromkeys(eq.op.derivative_note for eq in d.equations[:-1] if eq.op.derivative_note))
+        env = environment("py")
+        env.filters["key"] = key
+        env.filters["tuple"] = tuple_literal
+        return env.get_template("gradients.py.j2").render(
+            name=spec.name,
+            title=doc_text(spec.title),
+            source=doc_text(Path(spec.source).name),
+            loss=d.loss,
+            loss_description=self.loss_kind.description,
+            mean=self.mean,
+            notes=notes or [ACTIVATIONS["identity"].derivative_note],
+            parameters=[(p, self.py[p]) for p in d.parameters],
+            inputs=[(x, self.py[x]) for x in spec.inputs],
+            targets=[(t, self.py[t]) for t in spec.targets],
+            nodes=nodes,
+            initial=[(k, repr(float(v))) for k, v in sorted(spec.values, key=lambda kv: d.parameters.index(kv[0]))],
+            data=[(k, "[" + ", ".join(repr(float(x)) for x in v) + "]") for k, v in spec.data],
+            learning_rate=repr(float(spec.train.learning_rate)),
+            steps=spec.train.steps,
+            forward=forward,
+            loss_line=self.loss_line(),
+            backward=backward,
+            gradients=gradients,
+            grad_names=[(p, self.gradient_name(p)) for p in d.parameters],
+            unpack_inputs=unpack([self.py[x] for x in spec.inputs], 4),
+            unpack_leaves=unpack([self.py[x] for x in (*spec.inputs, *spec.targets)], 4),
+            first_leaf=self.py[spec.inputs[0]],
+        )

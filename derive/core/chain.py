@@ -1,0 +1,44 @@
+"""Equations in, Derivation out: local partials edge by edge, then δ backwards from the loss.
+
+This module sees equations only, never layers.  It differentiates one edge at a time (∂dst/∂src
+of a single equation), so the work grows with the number of edges, not with the number of
+paths, and it never differentiates the whole loss (the tests do that, as an independent check).
+"""
+
+from __future__ import annotations
+
+from .derivation import Delta, Derivation, Edge
+from .graph import Equation, equations
+from .spec import NetSpec
+
+__all__ = ["derive"]
+
+
+def derive(spec: NetSpec) -> Derivation:
+    """Derive every ∂L/∂θ of a network.
+
+    >>> import derive
+    >>> d = derive.derive(derive.load("examples/mazur.toml"))
+    >>> d.paths("w1")
+    (('w1', 'net_h1', 'h1', 'net_o1', 'o1', 'E_total'), ('w1', 'net_h1', 'h1', 'net_o2', 'o2', 'E_total'))
+    >>> print(d.gradient_rule("w5"))
+    h1*δ_net_o1
+    """
+    eqs = equations(spec)
+    params = spec.parameters
+    params_set, outputs = set(params), dict(spec.loss.outputs)
+    edges = tuple(e for eq in eqs for e in _local_edges(eq, params_set, outputs))
+    consumers: dict[str, list[Edge]] = {}
+    for e in edges:
+        consumers.setdefault(e.src, []).append(e)
+    deltas = tuple(Delta(eq.name, tuple(consumers.get(eq.name, ())), eq is eqs[-1]) for eq in reversed(eqs))
+    gradient_terms = tuple((p, tuple(consumers[p])) for p in params)
+    d = Derivation(spec, eqs, params, edges, deltas, gradient_terms)
+    d.validate()
+    return d
+
+
+def _local_edges(eq: Equation, params, outputs):
+    """One Edge per argument of `eq`: the local partial ∂eq/∂arg, from the equation's op."""
+    for arg, kind, partial, shown in eq.op.partials(eq, params, outputs):
+        yield Edge(arg, eq.name, kind, partial, shown)

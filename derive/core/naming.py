@@ -1,0 +1,110 @@
+"""Every naming convention of derive, spelled once (tangent's naming.py).
+
+The user's own names are used wherever a user sees them; derive makes up names only here:
+
+>>> net_name("h1"), delta_name("net_o1"), factor_text("o1", "w5")
+('z_h1', 'δ_net_o1', '∂o1/∂w5')
+>>> py_delta("h1"), py_gradient("w1"), py_partial("h1", "z_h1"), py_layer("W", 2)
+('delta_h1', 'dL_dw1', 'dh1_dz_h1', 'W_2')
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["DELTA", "default_latex_name", "delta_name", "factor_text", "latex_name", "leibniz", "net_name",
+           "py_delta", "py_gradient", "py_layer", "py_partial"]
+
+# δ_v names the error signal ∂L/∂v; "δ_" cannot begin a user's name (names are ASCII identifiers).
+DELTA = "δ_"
+
+
+def net_name(neuron: str) -> str:
+    """The weighted sum of a neuron that the spec does not name: z_h for neuron h."""
+    return f"z_{neuron}"
+
+
+def delta_name(node: str) -> str:
+    """The error signal of a node, δ_node."""
+    return DELTA + node
+
+
+def factor_text(num: str, den: str) -> str:
+    """A partial derivative in plain text: ∂num/∂den."""
+    return f"∂{num}/∂{den}"
+
+
+# Names in generated code: they follow the math (δ_h1 is delta_h1, ∂L/∂w1 is dL_dw1).
+def py_delta(node: str) -> str:
+    return "delta_" + node
+
+
+def py_gradient(param: str) -> str:
+    return "dL_d" + param
+
+
+def py_partial(dst: str, src: str) -> str:
+    """An activation's slope ∂dst/∂src: dh1_dz_h1."""
+    return f"d{dst}_d{src}"
+
+
+def py_layer(role: str, k: int) -> str:
+    """A layer's array in matrix code: W_1, Z_1, dZ_1, ... for layer k (1-based)."""
+    return f"{role}_{k}"
+
+
+# How a name is typeset when the spec's [latex] table does not say: w1 as w_{1}, net_h1 as
+# \mathit{net}_{h1}, beta as \beta, δ_h1 as \delta_{h_{1}}.
+_GREEK = {
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda",
+    "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega",
+    "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
+}
+_WORD_DIGITS = re.compile(r"([A-Za-z]+)(\d+)\Z")
+
+
+def _word(word: str, subscript: bool = False) -> str:
+    if word in _GREEK:
+        return "\\" + word
+    if len(word) > 1 and word.isalpha():
+        return rf"\mathrm{{{word}}}" if subscript else rf"\mathit{{{word}}}"
+    return word
+
+
+def _base(name: str) -> str:
+    """A name without underscores: w1 -> w_{1}, beta2 -> \\beta_{2}, x -> x."""
+    m = _WORD_DIGITS.match(name)
+    if m:
+        return f"{_word(m.group(1))}_{{{m.group(2)}}}"
+    return _word(name)
+
+
+def default_latex_name(name: str) -> str:
+    r"""How a user's name is typeset when the spec does not say: the first underscore starts the subscript.
+
+    >>> default_latex_name("net_h1"), default_latex_name("w1"), default_latex_name("δ_h1")
+    ('\\mathit{net}_{h1}', 'w_{1}', '\\delta_{h_{1}}')
+    """
+    if name.startswith(DELTA):
+        return rf"\delta_{{{default_latex_name(name[len(DELTA):])}}}"
+    head, _, rest = name.partition("_")
+    if not rest:
+        return _base(name)
+    parts = [p for p in rest.split("_") if p]
+    sub = ",".join(_word(p, subscript=True) for p in parts)
+    return f"{_word(head)}_{{{sub}}}" if head else sub
+
+
+def latex_name(name: str, names=None) -> str:
+    """A name typeset: the spec's [latex] entry (`names`), else the default; δ of a named node follows it."""
+    names = names or {}
+    if name in names:
+        return names[name]
+    if name.startswith(DELTA) and name[len(DELTA):] in names:
+        return rf"\delta_{{{names[name[len(DELTA):]]}}}"
+    return default_latex_name(name)
+
+
+def leibniz(num_tex: str, den_tex: str) -> str:
+    """∂num/∂den as a LaTeX fraction of two typeset names."""
+    return rf"\frac{{\partial {num_tex}}}{{\partial {den_tex}}}"

@@ -1,0 +1,293 @@
+"""The op registry: one entry per op, everything derive knows about it (autodidax's `jvp_rules`).
+
+An equation of the network (graph.py) is one op applied to its arguments: the weighted sum
+(`WEIGHTED_SUM`), an activation (`ACTIVATIONS`) or a loss (`LOSSES`).  Each entry answers, with
+keyword fields and a few methods, every question a stage asks about it:
+
+- its SymPy forward form (the truth, used by the tests' independent `sympy.diff`);
+- its local partials ∂eq/∂arg, and the same written the way a person writes them
+  (σ(z)(1−σ(z)) as a(1−a), the loss's −(t − y) with its constant explicit);
+- how the equation reads (`readable`): w·x + b, σ(net) and 1/(1 + e^{−net}), the loss;
+- its numerically stable NumPy form and its slope's, for generated code;
+- its LaTeX and plain names, and the note documents print beside its derivative;
+- for a loss, how samples combine (`reduction`) and the classic wrong constant of its
+  derivative that the checker shows ("a factor of 2 in the loss derivative");
+- for an activation, how a learner writes it in an equation (`spellings`, read by the checker).
+
+Adding an op means adding one entry here; no other module tests an op's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+
+import sympy as sp
+
+from .naming import py_partial
+
+__all__ = ["ACTIVATIONS", "LOSSES", "WEIGHTED_SUM", "Activation", "AppliedBase", "LossKind", "Op", "WeightedSum"]
+
+
+def _sym(name: str) -> sp.Symbol:
+    return sp.Symbol(name, real=True)  # the same Symbol as graph.symbol (graph imports this module)
+
+
+class AppliedBase(sp.Function):
+    """f(z) for an activation, unevaluated, for display: the printers write it with the op's name
+    (`_print_AppliedBase`), σ(net_h1) rather than the formula.  (SymPy's printers look past a
+    Function subclass's own name unless it ends in "Base": hence the name.)"""
+
+    op: Activation
+
+
+@dataclass(frozen=True)
+class Op:
+    """What every op answers; the three kinds below fill it in."""
+
+    name: str
+
+    kind = ""  # the equation's role in the IR: "net", "act" or "loss"
+    reads_one_net = False  # an activation of one weighted sum: ∂a/∂w skips the sum (h1 = σ(w1·i1 + ...))
+    evaluated_form = False  # its readable form is an evaluated SymPy expression (printed in SymPy's order)
+
+    def partials(self, eq, params, outputs):
+        """(arg, edge kind, ∂eq/∂arg, the same as a person writes it), one per argument."""
+        raise NotImplementedError
+
+    def readable(self, eq) -> list[sp.Expr]:
+        """How the equation reads, as unevaluated expressions: each is a form of its right side."""
+        raise NotImplementedError
+
+    def text(self, eq, print_text) -> str:
+        """The right side for the terminal; `print_text` prints a SymPy expression."""
+        raise NotImplementedError
+
+    def numpy_terms(self, eq, py: dict, code) -> list[str]:
+        """The right side in NumPy, as terms of a sum (one term for anything but a weighted sum)."""
+        raise NotImplementedError
+
+    def numpy_slope(self, eq, py: dict) -> tuple[str, str] | None:
+        """For an activation: (name, NumPy code) of the slope ∂eq/∂net; None when the slope is 1
+        or the op has no slope of its own (its partials are printed from SymPy)."""
+        return None
+
+
+@dataclass(frozen=True)
+class WeightedSum(Op):
+    """net = Σ weight·source (+ bias): the partials are the source, the weight and 1."""
+
+    kind = "net"
+    derivative_note = ""  # nothing to say: the partials are the source, the weight and 1
+
+    def partials(self, eq, params, outputs):
+        for arg in eq.args:
+            terms = [_sym(w) * _sym(s) for w, s in eq.terms if arg in (w, s)]  # the rest differentiates to 0
+            partial = sp.diff(sp.Add(*terms, *([_sym(eq.bias)] if eq.bias == arg else [])), _sym(arg))
+            yield arg, ("parameter" if arg in params else "source"), partial, partial
+
+    def readable(self, eq) -> list[sp.Expr]:
+        parts = [sp.Mul(_sym(w), _sym(src), evaluate=False) for w, src in eq.terms]
+        if eq.bias:
+            parts.append(_sym(eq.bias))
+        return [sp.Add(*parts, evaluate=False) if len(parts) > 1 else parts[0]]
+
+    def text(self, eq, print_text) -> str:
+        return " + ".join([f"{w}·{src}" for w, src in eq.terms] + ([eq.bias] if eq.bias else []))
+
+    def numpy_terms(self, eq, py, code) -> list[str]:
+        return [code(sp.Mul(_sym(w), _sym(src), evaluate=False)) for w, src in eq.terms] + (
+            [py[eq.bias]] if eq.bias else [])
+
+
+WEIGHTED_SUM = WeightedSum("weighted_sum")
+
+
+@dataclass(frozen=True)
+class Activation(Op):
+    label: str  # plain name for the terminal: "σ"
+    latex: str  # LaTeX operator: r"\sigma"; "" for identity
+    function: Callable[[sp.Expr], sp.Expr]  # f(z), elementary SymPy
+    derivative: Callable[[sp.Expr, sp.Expr], sp.Expr]  # f'(z) from z and a = f(z), readable
+    derivative_note: str  # the derivative in words, for documents
+    numpy: str  # stable NumPy expression of f, with {z}
+    numpy_derivative: str  # stable NumPy expression of f', with {z} (net) and {a} (output)
+    spellings: tuple[str, ...] = ()  # how a learner writes f in an equation: \sigma, \tanh, softplus
+
+    kind = "act"
+    reads_one_net = True
+
+    @property
+    def text_name(self) -> str:  # the terminal's name of f: σ, tanh
+        return self.label
+
+    @property
+    def unit_slope(self) -> bool:
+        """Whether f' is 1 everywhere (the identity): code then needs no slope line."""
+        return self.derivative(_sym("z"), _sym("a")) == 1
+
+    def applied(self, z: sp.Expr) -> sp.Expr:
+        return _APPLIED[self.name](z)
+
+    def partials(self, eq, params, outputs):
+        (net,) = eq.args
+        value = self.derivative(_sym(net), _sym(eq.name))
+        yield net, "activation", value, value
+
+    def readable(self, eq) -> list[sp.Expr]:
+        """[σ(net), 1/(1 + e^{−net})]; just [tanh(z)] when the formula is the function itself,
+        and [net] for the identity."""
+        z = _sym(eq.args[0])
+        if eq.expr == z:
+            return [z]
+        if isinstance(eq.expr, sp.Function) and eq.expr.args == (z,):
+            return [self.applied(z)]
+        return [self.applied(z), eq.expr]
+
+    def text(self, eq, print_text) -> str:
+        return f"{self.label}({eq.args[0]})"
+
+    def numpy_terms(self, eq, py, code) -> list[str]:
+        return [self.numpy.format(z=py[eq.args[0]])]
+
+    def numpy_slope(self, eq, py) -> tuple[str, str] | None:
+        if self.unit_slope:
+            return None
+        net = eq.args[0]
+        return py_partial(py[eq.name], py[net]), self.numpy_derivative.format(z=py[net], a=py[eq.name])
+
+
+def _leaky(z):
+    return sp.Piecewise((z, z > 0), (sp.Rational(1, 100) * z, True))
+
+
+def _leaky_prime(z, a):
+    return sp.Piecewise((sp.Integer(1), z > 0), (sp.Rational(1, 100), True))
+
+
+# The logistic function as e^min(z,0) / (1 + e^-|z|): both exponents are <= 0, so nothing
+# overflows, and both tails keep full relative precision (σ(-40) = 4.2e-18, where the form
+# 0.5*(1 + tanh(z/2)) loses every digit below about z = -20 and gives 0).
+_NP_SIGMOID = "np.exp(np.minimum({z}, 0.0)) / (1.0 + np.exp(-np.abs({z})))"
+
+ACTIVATIONS: dict[str, Activation] = {
+    a.name: a
+    for a in (
+        Activation(
+            "identity", label="", latex="", function=lambda z: z, derivative=lambda z, a: sp.Integer(1),
+            derivative_note="the identity passes its input through: derivative 1",
+            numpy="{z}", numpy_derivative="np.ones_like({z})",
+        ),
+        Activation(
+            "sigmoid", label="σ", latex=r"\sigma", function=lambda z: 1 / (1 + sp.exp(-z)),
+            derivative=lambda z, a: a * (1 - a),
+            derivative_note="σ'(z) = σ(z)(1 − σ(z)): the output times one minus the output",
+            numpy=_NP_SIGMOID, numpy_derivative="{a} * (1.0 - {a})", spellings=("sigma",),
+        ),
+        Activation(
+            "tanh", label="tanh", latex=r"\tanh", function=sp.tanh, derivative=lambda z, a: 1 - a**2,
+            derivative_note="tanh'(z) = 1 − tanh²(z): one minus the output squared",
+            numpy="np.tanh({z})", numpy_derivative="1.0 - {a} * {a}", spellings=("tanh",),
+        ),
+        Activation(
+            "softplus", label="softplus", latex=r"\operatorname{softplus}",
+            function=lambda z: sp.log(1 + sp.exp(z)), derivative=lambda z, a: sp.exp(z) / (1 + sp.exp(z)),
+            derivative_note="softplus'(z) = e^z/(1 + e^z), the logistic sigmoid of z",
+            numpy="np.logaddexp(0.0, {z})", numpy_derivative=_NP_SIGMOID, spellings=("softplus",),
+        ),
+        Activation(
+            "relu", label="relu", latex=r"\operatorname{ReLU}", function=lambda z: sp.Max(0, z),
+            derivative=lambda z, a: sp.Heaviside(z, 0),
+            derivative_note="ReLU'(z) = 1 for z > 0 and 0 otherwise (0 at z = 0, as in PyTorch)",
+            numpy="np.maximum({z}, 0.0)", numpy_derivative="np.where({z} > 0.0, 1.0, 0.0)",
+        ),
+        Activation(
+            "leaky_relu", label="leaky_relu", latex=r"\operatorname{LeakyReLU}", function=_leaky,
+            derivative=_leaky_prime, derivative_note="LeakyReLU'(z) = 1 for z > 0 and 0.01 otherwise",
+            numpy="np.where({z} > 0.0, {z}, 0.01 * {z})", numpy_derivative="np.where({z} > 0.0, 1.0, 0.01)",
+        ),
+        Activation(
+            "exp", label="exp", latex=r"\exp", function=sp.exp, derivative=lambda z, a: a,
+            derivative_note="exp'(z) = e^z: the output itself",
+            # e^709 is the largest power of e a float holds: saturate there instead of inf.
+            numpy="np.exp(np.minimum({z}, 709.0))", numpy_derivative="{a}", spellings=("exp",),
+        ),
+    )
+}
+
+_APPLIED = {k: type(f"Applied_{k}", (AppliedBase,), {"op": a}) for k, a in ACTIVATIONS.items()}
+
+
+@dataclass(frozen=True)
+class LossKind(Op):
+    description: str  # for documents: "half the sum of squared errors"
+    per_sample: Callable[[tuple], sp.Expr]  # pairs (y, t) -> per-sample loss
+    derivative: Callable[[sp.Expr, sp.Expr, int], sp.Expr]  # (y, t, K outputs) -> ∂L/∂y, readable
+    derivative_note: str
+    reduction: str  # how samples combine: "sum" or "mean"
+    # the checker's classic wrong form of ∂L/∂y for K outputs: (title, wrong coefficient of (t − y))
+    wrong_constant: Callable[[int], tuple[str, str]] | None = None
+    # whether a product off by the constant c is explained by this loss's derivative (K outputs)
+    explains: Callable[[Fraction, int], bool] = lambda c, k: abs(c) in (2, Fraction(1, 2))
+
+    kind = "loss"
+    evaluated_form = True
+
+    def scale(self, samples: int) -> float:
+        """Data-set loss = scale × Σ per-sample losses."""
+        return 1.0 / samples if self.reduction == "mean" else 1.0
+
+    def partials(self, eq, params, outputs):
+        for arg in eq.args:
+            partial = sp.diff(eq.expr, _sym(arg))
+            if arg in outputs:
+                yield arg, "loss", partial, self.derivative(_sym(arg), _sym(outputs[arg]), len(outputs))
+            else:
+                yield arg, "target", partial, partial
+
+    def readable(self, eq) -> list[sp.Expr]:
+        return [eq.expr]
+
+    def text(self, eq, print_text) -> str:
+        return print_text(eq.expr)
+
+    def numpy_terms(self, eq, py, code) -> list[str]:
+        return [code(eq.expr)]
+
+
+def _neg(coefficient, t, y):
+    # -(t - y) written as a person writes it; the printers keep t before y.
+    return sp.Mul(coefficient, t - y, evaluate=False)
+
+
+LOSSES: dict[str, LossKind] = {
+    k.name: k
+    for k in (
+        LossKind(
+            "half_sse", description="half the sum of squared errors, ½Σ(t − y)²",
+            per_sample=lambda pairs: sp.Rational(1, 2) * sp.Add(*[(t - y) ** 2 for y, t in pairs]),
+            derivative=lambda y, t, k: _neg(-1, t, y),
+            derivative_note="the ½ cancels the 2 from the square, so ∂L/∂y = −(t − y)",
+            reduction="sum", wrong_constant=lambda k: ("a factor of 2 in the loss derivative", "-2"),
+        ),
+        LossKind(
+            "sse", description="the sum of squared errors, Σ(t − y)²",
+            per_sample=lambda pairs: sp.Add(*[(t - y) ** 2 for y, t in pairs]),
+            derivative=lambda y, t, k: _neg(-2, t, y),
+            derivative_note="the square brings down a 2, so ∂L/∂y = −2(t − y)",
+            reduction="sum", wrong_constant=lambda k: ("the 2 from the square forgotten", "-"),
+        ),
+        LossKind(
+            "mse", description="the mean of squared errors over outputs and samples",
+            per_sample=lambda pairs: sp.Rational(1, len(pairs)) * sp.Add(*[(t - y) ** 2 for y, t in pairs]),
+            derivative=lambda y, t, k: _neg(sp.Rational(-2, k), t, y),
+            derivative_note="the square brings down a 2 and the mean over K outputs divides by K: "
+                            "∂L/∂y = −(2/K)(t − y)",
+            reduction="mean",
+            wrong_constant=lambda k: (("the mean's 1/K forgotten", "-2") if k > 1
+                                      else ("the 2 from the square forgotten", "-")),
+            explains=lambda c, k: True,
+        ),
+    )
+}

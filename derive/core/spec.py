@@ -1,0 +1,548 @@
+"""Read a network spec (TOML) into a frozen `NetSpec`, or say exactly what is wrong with it.
+
+This module knows TOML and the network vocabulary, and nothing about SymPy.  Every problem is
+collected as a `Problem(field, message)` and raised together as one `SpecError` naming the file;
+the CLI prints one line per problem and exits with status 2.
+
+>>> net = loads('''
+... name = "chain"
+... inputs = ["x"]
+... [[neuron]]
+... name = "h"
+... activation = "sigmoid"
+... inputs = { x = "w1" }
+... [loss]
+... kind = "half_sse"
+... outputs = { h = "y" }
+... ''')
+>>> net.neurons[0].net, net.parameters
+('z_h', ('w1',))
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from .naming import net_name
+from .ops import ACTIVATIONS, LOSSES
+
+__all__ = ["Layer", "Loss", "NetSpec", "Neuron", "Problem", "SpecError", "Train", "from_dict", "load", "loads"]
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_TOML_LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+@dataclass(frozen=True)
+class Problem:
+    field: str  # "neuron[2].inputs.x9", "line 4", or "" for the whole file
+    message: str
+
+
+class SpecError(Exception):
+    """Everything wrong with one spec file; `str()` gives one line per problem."""
+
+    def __init__(self, file: str, problems):
+        self.file = str(file)
+        self.problems = tuple(problems)
+        super().__init__(str(self))
+
+    def lines(self) -> list[str]:
+        return [f"{self.file}: {p.field}: {p.message}" if p.field else f"{self.file}: {p.message}"
+                for p in self.problems]
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
+
+@dataclass(frozen=True)
+class Neuron:
+    name: str  # the neuron's output (its activation)
+    net: str  # its weighted sum; equal to `name` for an identity neuron that is its own sum
+    activation: str
+    inputs: tuple[tuple[str, str], ...]  # (source, weight parameter), in spec order
+    bias: str | None = None
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer of a `[dense]` spec, as written: every neuron takes exactly `sources`."""
+
+    sources: tuple[str, ...]  # the previous layer's outputs, or the inputs
+    activation: str
+    neurons: tuple[Neuron, ...]  # in order: neuron j of the layer is column j of its matrices
+
+
+@dataclass(frozen=True)
+class Loss:
+    kind: str
+    outputs: tuple[tuple[str, str], ...]  # (output neuron, target variable)
+    name: str = "L"
+
+
+@dataclass(frozen=True)
+class Train:
+    learning_rate: float = 0.5
+    steps: int = 1000
+
+
+@dataclass(frozen=True)
+class NetSpec:
+    """A network, validated: neurons in topological order (spec order where that is free)."""
+
+    name: str
+    inputs: tuple[str, ...]
+    neurons: tuple[Neuron, ...]
+    loss: Loss
+    title: str = ""
+    values: tuple[tuple[str, float], ...] = ()  # parameter -> starting value
+    data: tuple[tuple[str, tuple[float, ...]], ...] = ()  # input/target -> one value per sample
+    train: Train = field(default_factory=Train)
+    latex: tuple[tuple[str, str], ...] = ()  # name -> how to typeset it
+    source: str = "<string>"
+    layers: tuple[Layer, ...] = ()  # a [dense] spec's layers, as written; () for [[neuron]] tables
+
+    @cached_property
+    def parameters(self) -> tuple[str, ...]:
+        """Weights in order of first use (neuron order, then source order), then biases."""
+        seen: dict[str, None] = {}
+        for n in self.neurons:
+            for _, w in n.inputs:
+                seen.setdefault(w)
+        for n in self.neurons:
+            if n.bias:
+                seen.setdefault(n.bias)
+        return tuple(seen)
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return tuple(t for _, t in self.loss.outputs)
+
+    def neuron(self, name: str) -> Neuron:
+        return next(n for n in self.neurons if n.name == name)
+
+    @property
+    def samples(self) -> int:
+        return len(self.data[0][1]) if self.data else 0
+
+
+def load(path) -> NetSpec:
+    """Read the spec file at `path`; raise `SpecError` naming the file if anything is wrong."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise SpecError(path, [Problem("", f"cannot read: {getattr(e, 'strerror', None) or e}")])
+    return loads(text, source=str(path))
+
+
+def loads(text: str, source: str = "<string>") -> NetSpec:
+    """Read a spec from a string; `source` names it in error messages."""
+    if not text.strip():
+        raise SpecError(source, [Problem("", "the spec is empty")])
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        msg = str(e)
+        m = _TOML_LINE.search(msg)
+        if m:
+            where = f"line {m.group(1)}"
+        elif "end of document" in msg:
+            where = f"line {len(text.splitlines())}"
+        else:
+            where = ""
+        msg = _TOML_LINE.sub("", msg).replace("(at end of document)", "at the end of the file").strip()
+        raise SpecError(source, [Problem(where, "TOML syntax error: " + msg)])
+    return from_dict(doc, source)
+
+
+def from_dict(doc: dict, source: str = "<python>") -> NetSpec:
+    """Build a spec from Python data shaped like the TOML (tables are dicts, [[neuron]] a list),
+    checked exactly as a file is.
+
+    >>> net = from_dict({
+    ...     "name": "chain", "inputs": ["x"],
+    ...     "neuron": [{"name": "h", "activation": "tanh", "inputs": {"x": "w"}, "bias": "b"}],
+    ...     "loss": {"kind": "sse", "outputs": {"h": "y"}},
+    ... })
+    >>> net.parameters
+    ('w', 'b')
+    """
+    if not isinstance(doc, dict):
+        raise SpecError(source, [Problem("", f"expected a table (a dict), got {_show(doc)}")])
+    reader = _Reader(source)
+    spec = reader.read(doc)
+    if reader.problems:
+        raise SpecError(source, reader.problems)
+    return spec
+
+
+class _Reader:
+    """Walks the TOML document, collecting problems instead of stopping at the first."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self.problems: list[Problem] = []
+
+    def err(self, where: str, message: str) -> None:
+        self.problems.append(Problem(where, message))
+
+    def ident(self, value, where: str) -> str | None:
+        if not isinstance(value, str):
+            self.err(where, f"expected a name (a string), got {_show(value)}")
+            return None
+        if not _IDENT.match(value):
+            self.err(where, f"{value!r} is not a name: use letters, digits and _, starting with a letter")
+            return None
+        return value
+
+    def table(self, doc: dict, key: str, where: str | None = None) -> dict:
+        value = doc.get(key, {})
+        if not isinstance(value, dict):
+            self.err(where or key, f"expected a table, got {_show(value)}")
+            return {}
+        return value
+
+    def number(self, value, where: str) -> float | None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.err(where, f"expected a number, got {_show(value)}")
+            return None
+        if not math.isfinite(value):
+            self.err(where, f"expected a finite number, got {value}")
+            return None
+        return float(value)
+
+    # -- the document ------------------------------------------------------------------------
+
+    def read(self, doc: dict) -> NetSpec:
+        known = {"name", "title", "inputs", "neuron", "dense", "loss", "values", "data", "train", "latex"}
+        for key in doc:
+            if key not in known:
+                self.err(key, f"unknown key; expected one of {', '.join(sorted(known))}")
+        name = self.ident(doc["name"], "name") if "name" in doc else None
+        if "name" not in doc:
+            self.err("name", "missing: give the network a name (it names the output files)")
+        title = doc.get("title", "")
+        if not isinstance(title, str):
+            self.err("title", f"expected text, got {_show(title)}")
+            title = ""
+        loss_doc = self.table(doc, "loss")
+        if "dense" in doc:
+            if "neuron" in doc or "inputs" in doc:
+                self.err("dense", "use either [dense] or inputs and [[neuron]] tables, not both")
+                return _EMPTY
+            else:
+                inputs, neurons, outputs, layers = self.dense(self.table(doc, "dense"))
+        else:
+            inputs = self.inputs(doc.get("inputs"))
+            neurons = self.neurons(doc.get("neuron"), inputs)
+            outputs, layers = (), ()
+            if not neurons:
+                return _EMPTY  # nothing more can be checked without neurons
+        loss = self.loss(loss_doc, "loss" in doc, neurons, outputs)
+        self.names(inputs, neurons, loss)
+        neurons = self.order(neurons, inputs, loss)
+        params = {w for n in neurons for _, w in n.inputs} | {n.bias for n in neurons if n.bias}
+        values = self.values(self.table(doc, "values"), params)
+        data = self.data(self.table(doc, "data"), inputs, tuple(t for _, t in loss.outputs))
+        train = self.train(self.table(doc, "train"))
+        latex = self.latex(self.table(doc, "latex"), set(inputs) | params | _node_names(neurons, loss))
+        return NetSpec(name or "network", tuple(inputs), tuple(neurons), loss, title, values, data,
+                       train, latex, self.source, layers)
+
+    def inputs(self, value) -> tuple[str, ...]:
+        if value is None:
+            self.err("inputs", "missing: list the network's inputs, e.g. inputs = [\"x\"]")
+            return ()
+        if not isinstance(value, (list, tuple)) or not value:
+            self.err("inputs", f"expected a non-empty list of names, got {_show(value)}")
+            return ()
+        names = [self.ident(v, f"inputs[{i}]") for i, v in enumerate(value)]
+        return tuple(n for n in names if n)
+
+    def neurons(self, value, inputs) -> tuple[Neuron, ...]:
+        if not value:
+            self.err("neuron", "the spec has no neurons: add [[neuron]] tables or a [dense] table")
+            return ()
+        if not isinstance(value, (list, tuple)):
+            self.err("neuron", "expected [[neuron]] tables")
+            return ()
+        out = []
+        for i, doc in enumerate(value):
+            where = f"neuron[{i}]"
+            if not isinstance(doc, dict):
+                self.err(where, "expected a table")
+                continue
+            for key in doc:
+                if key not in ("name", "net", "activation", "inputs", "bias"):
+                    self.err(f"{where}.{key}", "unknown key; expected name, net, activation, inputs, bias")
+            name = self.ident(doc.get("name"), f"{where}.name") if "name" in doc else None
+            if "name" not in doc:
+                self.err(f"{where}.name", "missing")
+            if name:
+                where = f"neuron[{i}] ({name})"
+            act = doc.get("activation", None)
+            if act is None:
+                self.err(f"{where}.activation", f"missing; one of {', '.join(ACTIVATIONS)}")
+            elif act not in ACTIVATIONS:
+                self.err(f"{where}.activation", f"unknown activation {_show(act)}; one of {', '.join(ACTIVATIONS)}")
+            srcs = doc.get("inputs")
+            pairs = []
+            if not isinstance(srcs, dict) or not srcs:
+                self.err(f"{where}.inputs", "expected a table of source = \"weight\", e.g. { x = \"w1\" }")
+            else:
+                for src, w in srcs.items():
+                    s = self.ident(src, f"{where}.inputs")
+                    w = self.ident(w, f"{where}.inputs.{src}")
+                    if s and w:
+                        pairs.append((s, w))
+            bias = self.ident(doc["bias"], f"{where}.bias") if "bias" in doc else None
+            if "net" in doc:
+                net = self.ident(doc["net"], f"{where}.net")
+            elif name and isinstance(act, str) and act in ACTIVATIONS and ACTIVATIONS[act].unit_slope:
+                net = name  # an identity neuron is its own weighted sum: one node, no ·1 factor
+            else:
+                net = net_name(name) if name else None
+            if name:  # kept even when broken, so later checks do not report phantom problems
+                out.append(Neuron(name, net or name, act if isinstance(act, str) else "", tuple(pairs), bias))
+        return tuple(out)
+
+    def dense(self, doc) -> tuple[tuple, tuple, tuple, tuple]:
+        sizes = doc.get("sizes")
+        if (not isinstance(sizes, (list, tuple)) or len(sizes) < 2
+                or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in sizes)):
+            self.err("dense.sizes", f"expected at least two positive layer sizes, e.g. [2, 2, 2]; got {_show(sizes)}")
+            return (), (), (), ()
+        for key in doc:
+            if key not in ("sizes", "activation", "bias"):
+                self.err(f"dense.{key}", "unknown key; expected sizes, activation, bias")
+        layers = len(sizes) - 1
+        act = doc.get("activation", "sigmoid")
+        acts = act if isinstance(act, (list, tuple)) else [act] * layers
+        if len(acts) != layers:
+            self.err("dense.activation", f"expected one activation or {layers} (one per layer), got {len(acts)}")
+            return (), (), (), ()
+        for a in acts:
+            if a not in ACTIVATIONS:
+                self.err("dense.activation", f"unknown activation {_show(a)}; one of {', '.join(ACTIVATIONS)}")
+                return (), (), (), ()
+        bias = doc.get("bias", "per_layer")
+        if bias not in ("per_layer", "per_neuron", "none"):
+            self.err("dense.bias", f"expected per_layer, per_neuron or none; got {_show(bias)}")
+            return (), (), (), ()
+        inputs = tuple(f"i{j + 1}" for j in range(sizes[0]))
+        prev, neurons, records, w, b = inputs, [], [], 0, 0
+        for layer in range(1, len(sizes)):
+            if layer == layers:
+                names = [f"o{j + 1}" for j in range(sizes[layer])]
+            elif layers == 2:
+                names = [f"h{j + 1}" for j in range(sizes[layer])]
+            else:
+                names = [f"h{layer}_{j + 1}" for j in range(sizes[layer])]
+            if bias == "per_layer":
+                b += 1
+            for n in names:
+                if bias == "per_neuron":
+                    b += 1
+                pairs = []
+                for src in prev:
+                    w += 1
+                    pairs.append((src, f"w{w}"))
+                a = acts[layer - 1]
+                neurons.append(Neuron(n, n if ACTIVATIONS[a].unit_slope else net_name(n), a, tuple(pairs),
+                                      None if bias == "none" else f"b{b}"))
+            records.append(Layer(prev, acts[layer - 1], tuple(neurons[-len(names):])))
+            prev = tuple(names)
+        outputs = tuple((o, f"t{j + 1}") for j, o in enumerate(prev))
+        return inputs, tuple(neurons), outputs, tuple(records)
+
+    def loss(self, doc: dict, present: bool, neurons, default_outputs) -> Loss:
+        if not present:
+            self.err("loss", "missing: add a [loss] table with kind and outputs")
+            return Loss("half_sse", ())
+        for key in doc:
+            if key not in ("kind", "outputs", "name"):
+                self.err(f"loss.{key}", "unknown key; expected kind, outputs, name")
+        kind = doc.get("kind")
+        if kind not in LOSSES:
+            self.err("loss.kind", f"unknown loss kind {_show(kind)}; one of {', '.join(LOSSES)}")
+            kind = "half_sse"
+        name = self.ident(doc.get("name", "L"), "loss.name") or "L"
+        outs = doc.get("outputs")
+        if outs is None and default_outputs:
+            return Loss(kind, default_outputs, name)
+        if not isinstance(outs, dict) or not outs:
+            self.err("loss.outputs", "expected a table of output neuron = \"target\", e.g. { o1 = \"t1\" }")
+            return Loss(kind, (), name)
+        neuron_names = {n.name for n in neurons}
+        pairs = []
+        for o, t in outs.items():
+            o_ok = self.ident(o, "loss.outputs")
+            t = self.ident(t, f"loss.outputs.{o}")
+            if o_ok and o not in neuron_names:
+                self.err(f"loss.outputs.{o}", f"{o!r} is not a neuron")
+            elif o_ok and t:
+                pairs.append((o, t))
+        return Loss(kind, tuple(pairs), name)
+
+    def names(self, inputs, neurons, loss) -> None:
+        """Each name means one thing: an input, a node, a target, the loss, or a parameter."""
+        owner: dict[str, str] = {}
+
+        def claim(name, what, where):
+            if name in owner and owner[name] != what:
+                self.err(where, f"{name!r} is already used as {owner[name]}")
+            elif name in owner:
+                self.err(where, f"duplicate {what} {name!r}")
+            else:
+                owner[name] = what
+
+        for i, x in enumerate(inputs):
+            claim(x, "an input", f"inputs[{i}]")
+        for i, n in enumerate(neurons):
+            claim(n.name, "a neuron", f"neuron[{i}].name")
+            if n.net != n.name:
+                claim(n.net, "a net sum", f"neuron[{i}] ({n.name}).net")
+        targets = {}
+        for o, t in loss.outputs:
+            if t in targets:
+                self.err(f"loss.outputs.{o}", f"target {t!r} is already the target of {targets[t]!r}")
+                continue
+            targets[t] = o
+            claim(t, "a target", f"loss.outputs.{o}")
+        claim(loss.name, "the loss", "loss.name")
+        for i, n in enumerate(neurons):
+            for src, w in n.inputs:
+                if w in owner:
+                    self.err(f"neuron[{i}] ({n.name}).inputs.{src}",
+                             f"weight {w!r} is already used as {owner[w]}; a parameter needs a name of its own")
+            if n.bias and n.bias in owner:
+                self.err(f"neuron[{i}] ({n.name}).bias",
+                         f"bias {n.bias!r} is already used as {owner[n.bias]}; a parameter needs a name of its own")
+
+    def order(self, neurons, inputs, loss) -> tuple[Neuron, ...]:
+        """Check every source exists and the graph has no cycle; sort topologically, stably."""
+        index = {n.name: i for i, n in enumerate(neurons)}
+        ok = True
+        for i, n in enumerate(neurons):
+            for src, _ in n.inputs:
+                if src not in index and src not in inputs:
+                    self.err(f"neuron[{i}] ({n.name}).inputs.{src}",
+                             f"{src!r} is neither an input nor a neuron")
+                    ok = False
+        if not ok or self.problems:
+            return neurons
+        done: list[Neuron] = []
+        placed: set[str] = set(inputs)
+        pending = list(neurons)
+        while pending:
+            ready = next((n for n in pending if all(s in placed for s, _ in n.inputs)), None)
+            if ready is None:
+                cycle = _find_cycle(pending)
+                i = index[cycle[0]]
+                self.err(f"neuron[{i}] ({cycle[0]}).inputs",
+                         "the neurons form a cycle: " + " -> ".join(cycle + [cycle[0]]))
+                return neurons
+            done.append(ready)
+            placed.add(ready.name)
+            pending.remove(ready)
+        # every neuron must reach the loss, or its parameters would get a meaningless zero gradient
+        reaches = {o for o, _ in loss.outputs}
+        for n in reversed(done):
+            if n.name in reaches:
+                reaches.update(s for s, _ in n.inputs)
+        for n in done:
+            if n.name not in reaches:
+                self.err(f"neuron[{index[n.name]}] ({n.name})",
+                         "does not reach the loss: feed it into a neuron or list it in loss.outputs")
+        return tuple(done)
+
+    def values(self, doc, params) -> tuple[tuple[str, float], ...]:
+        out = []
+        for k, v in doc.items():
+            if k not in params:
+                self.err(f"values.{k}", f"{k!r} is not a parameter of the network")
+                continue
+            x = self.number(v, f"values.{k}")
+            if x is not None:
+                out.append((k, x))
+        return tuple(out)
+
+    def data(self, doc, inputs, targets) -> tuple[tuple[str, tuple[float, ...]], ...]:
+        if not doc:
+            return ()
+        out, lengths = [], set()
+        for k, v in doc.items():
+            if k not in inputs and k not in targets:
+                self.err(f"data.{k}", f"{k!r} is neither an input nor a target")
+                continue
+            vals = v if isinstance(v, (list, tuple)) else [v]
+            nums = [self.number(x, f"data.{k}") for x in vals]
+            if not vals:
+                self.err(f"data.{k}", "expected a number or a non-empty list")
+            elif all(x is not None for x in nums):
+                out.append((k, tuple(nums)))
+                lengths.add(len(nums))
+        missing = [n for n in (*inputs, *targets) if n not in doc]
+        if missing:
+            self.err("data", "missing " + ", ".join(missing) + ": give every input and target")
+        if len(lengths) > 1:
+            self.err("data", "every entry needs the same number of samples, got " +
+                     ", ".join(str(n) for n in sorted(lengths)))
+        order = {n: i for i, n in enumerate((*inputs, *targets))}
+        return tuple(sorted(out, key=lambda kv: order[kv[0]]))
+
+    def train(self, doc) -> Train:
+        for key in doc:
+            if key not in ("learning_rate", "steps"):
+                self.err(f"train.{key}", "unknown key; expected learning_rate, steps")
+        lr = self.number(doc.get("learning_rate", 0.5), "train.learning_rate")
+        if lr is not None and lr <= 0:
+            self.err("train.learning_rate", "must be positive")
+        steps = doc.get("steps", 1000)
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+            self.err("train.steps", f"expected a whole number of steps, got {_show(steps)}")
+            steps = 0
+        return Train(lr if lr else 0.5, steps)
+
+    def latex(self, doc, known) -> tuple[tuple[str, str], ...]:
+        out = []
+        for k, v in doc.items():
+            if k not in known:
+                self.err(f"latex.{k}", f"{k!r} is not a name in the network")
+            elif not isinstance(v, str) or not v.strip():
+                self.err(f"latex.{k}", f"expected LaTeX text, got {_show(v)}")
+            else:
+                out.append((k, v))
+        return tuple(out)
+
+
+_EMPTY = NetSpec("", (), (), Loss("half_sse", ()))  # returned only alongside problems
+
+
+def _node_names(neurons, loss) -> set[str]:
+    return {n.name for n in neurons} | {n.net for n in neurons} | {t for _, t in loss.outputs} | {loss.name}
+
+
+def _find_cycle(pending) -> list[str]:
+    """A cycle among neurons none of which is ready: follow unplaced sources until one repeats."""
+    names = {n.name: n for n in pending}
+    path, node = [], pending[0].name
+    while node not in path:
+        path.append(node)
+        node = next(s for s, _ in names[node].inputs if s in names)
+    return path[path.index(node):]
+
+
+def _show(value) -> str:
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return repr(value)

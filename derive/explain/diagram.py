@@ -1,0 +1,218 @@
+"""The network diagram as plain data: where each node sits, each edge, and which edges a path uses.
+
+Layout is by depth: inputs in column 0, each neuron one column right of its deepest source, the
+loss in a last column; within a column, spec order, centred.  A neuron is drawn as one box split
+in two, its weighted sum (net) on the left and its output on the right, so that the step
+net → output of a path is visible.  Each use of a bias is a small label above its neuron, as in
+the seed Q&A's picture.  The templates turn a `Diagram` into TikZ; nothing here is LaTeX code
+except the node labels, which come from the printer.
+
+>>> import derive
+>>> d = derive.derive(derive.load("examples/qa_chain.toml"))
+>>> diagram = layout(d)
+>>> [n.name for n in diagram.nodes if n.kind != "bias"]
+['x', 'h', 'yp', 'L']
+>>> lit = highlight(diagram, d, "b")
+>>> sorted({s.color for e in lit.edges for s in e.strokes})
+['pathA', 'pathB']
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, replace
+
+from ..core.derivation import Derivation
+from ..printing.printers import LatexPrinter
+
+__all__ = ["PALETTE", "DEdge", "DNode", "Diagram", "Stroke", "highlight", "layout", "path_colors"]
+
+# Colour-blind safe (Okabe–Ito), one per path; more paths than colours are drawn in the first.
+PALETTE = (("pathA", "D55E00"), ("pathB", "0072B2"), ("pathC", "009E73"), ("pathD", "CC79A7"),
+           ("pathE", "E69F00"), ("pathF", "56B4E9"))
+
+COLUMN = 3.4  # cm between columns
+ROW = 2.0  # cm between neurons in a column
+SPREAD = 0.11  # cm between the ends of edges that meet at one side of a node
+STROKE_GAP = 1.6  # pt between parallel strokes of an edge used by several paths
+CONTEXT_MAX = 8  # networks with more neurons than this show each parameter's paths without the rest
+CROWDED = 3  # a node with more edges than this on one side: its edges' labels would pile up
+
+
+@dataclass(frozen=True)
+class DNode:
+    id: str  # TikZ name, letters and digits only
+    name: str  # the spec's name of the input, neuron, bias or loss
+    kind: str  # "input", "neuron", "bias", "loss"
+    x: str  # cm, formatted
+    y: str
+    net: str  # LaTeX of the weighted sum ("" for an identity neuron that is its own sum)
+    out: str  # LaTeX of the output (the input, the loss, the bias name)
+    text: str = ""  # plain label for Markdown's Mermaid diagram: "net_h1 → h1"
+    color: str = ""  # highlight colour name, "" when not highlighted
+    faded: bool = False  # drawn in grey: off every highlighted path
+
+    @property
+    def ref(self) -> str:
+        return f"({self.id})"
+
+    @property
+    def at(self) -> str:
+        return f"({self.x},{self.y})"
+
+
+@dataclass(frozen=True)
+class Stroke:
+    color: str  # colour name from PALETTE
+    shift: str  # TikZ shift option for this stroke, e.g. "yshift=1.6pt"
+
+
+@dataclass(frozen=True)
+class DEdge:
+    key: tuple  # (source name, destination neuron or loss name)
+    src_node: str  # TikZ name of the source node
+    dst_node: str
+    src: str  # TikZ anchor expression of the start, e.g. "([yshift=0.11cm]n1.east)"
+    dst: str
+    label: str  # LaTeX of the weight (or target, for an edge into the loss); "" for a bias
+    text: str  # the same name as the user wrote it, for Markdown's Mermaid diagram
+    pos: str  # where along the edge the label sits
+    bend: str  # "" or a TikZ bend option for an edge that skips columns
+    param: str = ""  # the parameter the edge carries, "" for an edge into the loss
+    crowded: bool = False  # one of many edges at a node: labelled only when highlighted
+    strokes: tuple[Stroke, ...] = ()  # highlight strokes; empty when drawn plain
+
+
+@dataclass(frozen=True)
+class Diagram:
+    nodes: tuple[DNode, ...]
+    edges: tuple[DEdge, ...]
+    highlighted: bool = False  # a per-parameter picture: label only the highlighted edges
+
+    @property
+    def crowded(self) -> bool:
+        """Whether some weights are left off the full picture for want of room."""
+        return any(e.crowded and e.param for e in self.edges)
+
+
+def _cm(v: float) -> str:
+    return f"{v:.2f}".rstrip("0").rstrip(".") if v else "0"
+
+
+def layout(d: Derivation, names=None) -> Diagram:
+    """Place every input, neuron, bias use and the loss; one edge per weight, bias use and output."""
+    spec = d.spec
+    printer = LatexPrinter(names if names is not None else dict(spec.latex))
+    depth = {i: 0 for i in spec.inputs}
+    for n in spec.neurons:  # topological order: every source is placed before its consumer
+        depth[n.name] = 1 + max(depth[src] for src, _ in n.inputs)
+    last = max(depth.values()) + 1
+    columns: dict[int, list[str]] = {}
+    for name in (*spec.inputs, *(n.name for n in spec.neurons)):
+        columns.setdefault(depth[name], []).append(name)
+    pos: dict[str, tuple[float, float]] = {}
+    for col, members in columns.items():
+        for k, name in enumerate(members):
+            pos[name] = (col * COLUMN, ((len(members) - 1) / 2 - k) * ROW)
+    pos[d.loss] = (last * COLUMN, 0.0)
+
+    ids = {name: f"n{k}" for k, name in enumerate(pos)}
+    nodes = [DNode(ids[i], i, "input", _cm(pos[i][0]), _cm(pos[i][1]), "", printer.name(i)) for i in spec.inputs]
+    for n in spec.neurons:
+        x, y = pos[n.name]
+        nodes.append(DNode(ids[n.name], n.name, "neuron", _cm(x), _cm(y),
+                           printer.name(n.net) if n.net != n.name else "", printer.name(n.name),
+                           f"{n.net} → {n.name}" if n.net != n.name else n.name))
+        if n.bias:
+            nodes.append(DNode(f"{ids[n.name]}b", n.bias, "bias", _cm(x - 0.55), _cm(y + 0.95), "",
+                               printer.name(n.bias)))
+    nodes.append(DNode(ids[d.loss], d.loss, "loss", _cm(pos[d.loss][0]), "0", "", printer.name(d.loss)))
+
+    # (source, destination, parameter or target) in drawing order
+    links = [(src, n.name, w) for n in spec.neurons for src, w in n.inputs]
+    links += [(o, d.loss, t) for o, t in spec.loss.outputs]
+    incoming: dict[str, list] = {}
+    outgoing: dict[str, list] = {}
+    for link in links:
+        incoming.setdefault(link[1], []).append(link)
+        outgoing.setdefault(link[0], []).append(link)
+    # ends of the edges at one side of a node are spread top to bottom by the other end's height
+    for group, other in ((incoming, 0), (outgoing, 1)):
+        for v in group.values():
+            v.sort(key=lambda link: -pos[link[other]][1])
+
+    def end(name: str, side: str, link, group) -> str:
+        siblings = group[name]
+        k = siblings.index(link)
+        off = ((len(siblings) - 1) / 2 - k) * SPREAD
+        return f"([yshift={_cm(off)}cm]{ids[name]}.{side})" if off else f"({ids[name]}.{side})"
+
+    edges = []
+    for link in links:
+        src, dst, label = link
+        span = depth.get(dst, last) - depth[src]
+        to_loss = dst == d.loss
+        k = outgoing[src].index(link)
+        # labels of edges leaving one node sit at different distances along them, so they do not pile up
+        at = 0.5 if len(outgoing[src]) == 1 else 0.28 + 0.4 * k / (len(outgoing[src]) - 1)
+        edges.append(DEdge((src, dst), ids[src], ids[dst], end(src, "east", link, outgoing), end(dst, "west", link, incoming),
+                           printer.name(label), label, f"{at:.2f}", "bend left=22" if span > 1 else "",
+                           "" if to_loss else label,
+                           max(len(outgoing[src]), len(incoming[dst])) > CROWDED))
+    for n in spec.neurons:
+        if n.bias:
+            edges.append(DEdge((n.bias, n.name), f"{ids[n.name]}b", ids[n.name], f"({ids[n.name]}b)", f"({ids[n.name]}.north west)",
+                               "", n.bias, "0.5", "", n.bias))
+    return Diagram(tuple(nodes), tuple(edges))
+
+
+def path_colors(n_paths: int) -> tuple[str, ...]:
+    """The colour of each path: one each while the palette lasts, else all in the first."""
+    if n_paths <= len(PALETTE):
+        return tuple(name for name, _ in PALETTE[:n_paths])
+    return (PALETTE[0][0],) * n_paths
+
+
+def highlight(diagram: Diagram, d: Derivation, param: str, context: bool = True) -> Diagram:
+    """The diagram with every path from `param` to the loss drawn in its path's colour.
+
+    An edge that several paths share gets one stroke per distinct colour, side by side.  Without
+    `context` only the paths are drawn (in their places in the full picture): for a large network
+    that is easier to read, and much quicker to typeset, than the whole network again.
+    """
+    spec = d.spec
+    neuron_of = {n.net: n.name for n in spec.neurons} | {n.name: n.name for n in spec.neurons}
+    colors = path_colors(len(d.paths(param)))
+    used: dict[tuple, list[str]] = {}
+    lit_nodes: dict[str, str] = {}
+    for path, color in zip(d.paths(param), colors):
+        steps = []
+        first = neuron_of[path[1]]
+        steps += [e.key for e in diagram.edges if e.key[1] == first and e.param == param]
+        for a, b in itertools.pairwise(path[1:]):
+            if b == d.loss:
+                steps.append((a, b))
+            elif neuron_of.get(a) != neuron_of.get(b):
+                steps.append((a, neuron_of[b]))
+        for node in path[1:-1]:
+            lit_nodes.setdefault(neuron_of[node], color)
+        for key in steps:
+            if color not in used.setdefault(key, []):
+                used[key].append(color)
+    edges = []
+    for e in diagram.edges:
+        cs = used.get(e.key, [])
+        vertical = e.key[0] in spec.parameters and e.label == ""  # a bias: its edge runs downwards
+        strokes = tuple(Stroke(c, f"{'xshift' if vertical else 'yshift'}="
+                                  f"{_cm(((len(cs) - 1) / 2 - k) * STROKE_GAP)}pt") for k, c in enumerate(cs))
+        edges.append(replace(e, strokes=strokes))
+    nodes = tuple(replace(n, color=lit_nodes.get(n.name, "")) if n.kind == "neuron" else n
+                  for n in diagram.nodes)
+    if any(e.strokes for e in edges if e.key[1] == d.loss):
+        nodes = tuple(replace(n, color=colors[0]) if n.kind == "loss" else n for n in nodes)
+    if not context:  # the other nodes stay, faded, to show where the paths run; their edges go
+        edges = [e for e in edges if e.strokes]
+        ends = {e.src_node for e in edges} | {e.dst_node for e in edges}
+        nodes = tuple(n if n.id in ends or n.color else replace(n, faded=True)
+                      for n in nodes if n.kind != "bias" or n.id in ends)
+    return Diagram(nodes, tuple(edges), highlighted=True)

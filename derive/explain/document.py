@@ -1,0 +1,300 @@
+r"""The explanation document as plain data: every formula printed, every number formatted, no LaTeX layout.
+
+`build(d)` reads a Derivation (and, for the worked example, `derive.core.interpret`) and returns a
+`Document` of strings, numbers, tuples and small dataclasses.  The templates
+(templates/explain.tex.j2, templates/explain.md.j2) only lay it out: they contain no math and call
+nothing.  Every expression is printed by `derive.printing.LatexPrinter` from the derivation's own
+SymPy objects (edges' `display` forms, δ terms, equations); nothing here differentiates or
+simplifies.
+
+>>> import derive
+>>> doc = build(derive.derive(derive.load("examples/mazur.toml")))
+>>> [p.name for p in doc.params][:3], doc.params[0].n_paths
+(['w1', 'w2', 'w3'], 2)
+>>> doc.params[0].delta_form
+'i_{1} \\, \\delta_{\\mathit{net}_{h1}}'
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+
+import sympy as sp
+
+from ..core.derivation import Derivation, Factor, delta_symbol
+from ..core.ops import ACTIVATIONS
+from ..printing.printers import LatexPrinter, latex_factor, more_leaves_than
+from .diagram import CONTEXT_MAX, PALETTE, Diagram, highlight, layout, path_colors
+from .forms import forward_pieces, times_delta
+from .texmath import BUDGET, Row, chain_rows, number, symbolic_printer, terms, width
+from .worked import Example, worked_example
+
+__all__ = ["MAX_PATHS_LISTED", "Check", "Document", "Mistake", "ParamSection", "PathView", "build"]
+
+MAX_PATHS_LISTED = 4  # more paths than this: the first two are written out, the rest counted
+WRITTEN_OUT_MAX = 2 * BUDGET  # a fully substituted gradient wider than two lines is not shown
+
+
+@dataclass(frozen=True)
+class PathView:
+    color: str  # palette colour name
+    hex: str  # the same colour as RRGGBB, for Markdown
+    nodes: str  # LaTeX: w_{1} \to net_{h1} \to ... \to E
+    product: str  # LaTeX: the Leibniz product of its local partials
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """The seed Q&A's mistake, made concrete for this network (see `_mistake`)."""
+
+    weight: str  # LaTeX of a weight on one of the paths, e.g. w_{7}
+    unit: str  # LaTeX of the hidden unit it multiplies, h_{1}
+    wrong: tuple[str, ...]  # LaTeX of meaningless factors: ∂w5/∂h1, ∂w7/∂h1
+    right: str  # LaTeX of the local partial the weight really is the value of: ∂net_o2/∂h1
+    consumers: int  # how many neurons the unit feeds
+    n_paths: int
+
+
+@dataclass(frozen=True)
+class ParamSection:
+    """One parameter's story: paths, chain rule, local derivatives, δ form, written out, value."""
+
+    name: str
+    tex: str
+    label: str  # LaTeX \label / Markdown anchor: letters, digits and '-'
+    gradient: str  # LaTeX of ∂L/∂θ
+    uses: tuple[str, ...]  # LaTeX of the quantities θ enters directly
+    n_paths: int
+    paths: tuple[PathView, ...]  # the listed paths (all of them, or the first two)
+    diagram: Diagram
+    elided: int  # paths not listed (their products are counted, not written)
+    locals: tuple[str, ...]  # LaTeX lines of local derivatives, each "factor = value", packed
+    notes: tuple[str, ...]  # plain text: what the activation and loss derivatives are
+    result: tuple[Row, ...]  # ∂L/∂θ with error signals: Σ ∂c/∂θ δ_c = ...
+    delta_form: str  # LaTeX of the last form of `result` alone: x \delta_{z_h}
+    deltas: tuple[str, ...]  # LaTeX of the δ terms the result uses (defined once, in §δ)
+    written_out: tuple[Row, ...]  # the result in forward quantities; () when too long to read
+    value: str  # the gradient at the spec's values over its data, "" without numbers
+    mistake: Mistake | None  # the seed Q&A's mistake, for one parameter of the document
+    checks: tuple[Check, ...] = ()  # "check yourself": common wrong forms of this equation
+
+
+@dataclass(frozen=True)
+class Check:
+    """A wrong form of a parameter's chain-rule equation and why it is wrong (filled by derive/check.py)."""
+
+    title: str  # plain text: what kind of mistake it is
+    wrong: str  # LaTeX of the wrong equation
+    rows: tuple[Row, ...]  # the same, broken into aligned rows that fit the page
+    why: tuple[str, ...]  # plain text, one line per kind of fault
+
+
+@dataclass(frozen=True)
+class Notation:
+    """The document's generic symbols, as LaTeX, so that the templates write no math of their own."""
+
+    theta: str  # a parameter in general: \theta
+    delta: str  # an error signal in general: \delta
+    alpha: str  # the learning rate: \alpha
+    gradient: str  # ∂L/∂θ
+    delta_def: str  # δ_v = ∂L/∂v
+    step: str  # step = ∂L/∂θ × α
+    new: str  # new θ = old − step
+    old: str  # old θ
+
+
+def _notation(d: Derivation, names: dict) -> Notation:
+    generic = LatexPrinter({**names, "θ": r"\theta", "v": "v"})
+    grad = latex_factor(Factor(d.loss, "θ"), generic)
+    alpha = r"\alpha"
+    return Notation(r"\theta", r"\delta", alpha, grad,
+                    f"{generic.name('δ_v')} = {latex_factor(Factor(d.loss, 'v'), generic)}",
+                    rf"\text{{step}} = {grad} \times {alpha}", r"\text{new } \theta = \text{old} - \text{step}",
+                    r"\text{old } \theta")
+
+
+@dataclass(frozen=True)
+class Document:
+    name: str
+    title: str  # plain text
+    source: str  # the spec's file name (without its directory, so output does not depend on the cwd)
+    palette: tuple[tuple[str, str], ...]  # (colour name, hex)
+    loss: str  # LaTeX of the loss name
+    loss_description: str  # plain text
+    reduction: str  # "sum" or "mean": how samples combine
+    diagram: Diagram
+    legend: tuple[tuple[str, tuple[str, ...]], ...]  # (plain-text meaning, LaTeX names)
+    forward: tuple[Row, ...]
+    deltas: tuple[Row, ...]  # δ_v = ∂L/∂v = Σ local derivative · δ_consumer, from the loss backwards
+    params: tuple[ParamSection, ...]
+    overview: tuple[tuple[str, str, int, str, str], ...]  # (tex, label, paths, δ form, value)
+    updates: tuple[tuple[Row, Row], ...]  # per parameter: step = ∂L/∂θ × α, new = old − step
+    learning_rate: str
+    example: Example | None
+    notation: Notation
+
+
+def _label(name: str) -> str:
+    return "param-" + "".join(c if c.isalnum() else "-" for c in name)
+
+
+def _pack(items, budget=BUDGET) -> tuple[str, ...]:
+    """Equations side by side, as many to a line as fit."""
+    lines: list[list[str]] = []
+    for item in items:
+        if lines and width(r" \qquad ".join(lines[-1] + [item])) <= budget:
+            lines[-1].append(item)
+        else:
+            lines.append([item])
+    return tuple(r", \qquad ".join(line) for line in lines)
+
+
+def _mistake(d: Derivation, printer) -> tuple[str, Mistake] | None:
+    """The parameter whose section carries the seed Q&A's note, and the note's pieces.
+
+    Prefers a parameter with several paths that pass through a hidden unit feeding several
+    neurons (w1 of the 2-2-2 network: h1 feeds o1 and o2); else any path through a hidden unit.
+    """
+    best = None
+    for p in d.parameters:
+        paths = d.paths(p)
+        for path in paths:
+            for a, b in itertools.pairwise(path):
+                e = d.edge(b, a)
+                if e.kind != "source" or a in d.spec.inputs:
+                    continue
+                weight = next((w for w, src in d.equation(b).terms if src == a), None)
+                if weight is None:
+                    continue
+                fans = sum(1 for c in d.consumers(a) if c.kind == "source")
+                score = (len(paths) > 1 and fans > 1, len(paths) > 1)
+                if best is None or score > best[0]:
+                    # the weights of every edge leaving the unit: the seed's ∂w5/∂h1 and ∂w7/∂h1
+                    others = [w for c in d.consumers(a) if c.kind == "source"
+                              for w, src in d.equation(c.dst).terms if src == a and w != weight]
+                    wrong = tuple(latex_factor(Factor(w, a), printer) for w in [weight, *others][:2])
+                    best = (score, p, Mistake(printer.name(weight), printer.name(a), wrong,
+                                              latex_factor(Factor(b, a), printer), fans, len(paths)))
+                break
+    return None if best is None else (best[1], best[2])
+
+
+def _param_section(d: Derivation, p: str, diagram: Diagram, printer, sym, value: str,
+                   mistake) -> ParamSection:
+    paths = d.paths(p)
+    chain = d.chain(p)
+    colors = path_colors(len(paths))
+    listed = len(paths) if len(paths) <= MAX_PATHS_LISTED else 2
+    hexes = dict(PALETTE)
+    views = tuple(PathView(colors[i], hexes[colors[i]], r" \to ".join(printer.name(n) for n in paths[i]),
+                           r" \, ".join(latex_factor(f, printer) for f in chain.products[i]))
+                  for i in range(listed))
+    grad = latex_factor(Factor(d.loss, p), printer)
+    factors: dict[Factor, None] = {}
+    for prod in chain.products:
+        for f in prod:
+            factors.setdefault(f)
+    local_items = []
+    notes: dict[str, None] = {}
+    for f in factors:
+        e = d.edge(f.num, f.den)
+        local_items.append(f"{latex_factor(f, printer)} = {sym.doprint(e.display)}")
+        note = d.equation(e.dst).op.derivative_note
+        if note:
+            notes.setdefault(note)
+    uses = d.uses(p)
+    leibniz_delta = " + ".join(
+        f"{latex_factor(e.factor, printer)} \\, {printer.name(delta_symbol(e.dst).name)}" for e in uses)
+    result = chain_rows(grad, [leibniz_delta, terms(times_delta(d, uses), sym)])
+    delta_form = sym.doprint(times_delta(d, uses))
+    written = sp.Add(*[e.partial * d.delta(e.dst) for e in uses])
+    written_rows = ()
+    if not more_leaves_than(written, WRITTEN_OUT_MAX):  # printing a huge sum only to drop it is slow
+        out_terms = terms(written, symbolic_printer(printer.names, order="lex"))
+        if max(width(t) for t in out_terms) <= BUDGET and width(" ".join(out_terms)) <= WRITTEN_OUT_MAX:
+            written_rows = chain_rows(grad, [out_terms])
+    return ParamSection(
+        p, printer.name(p), _label(p), grad,
+        tuple(printer.name(e.dst) for e in uses), len(paths), views,
+        highlight(diagram, d, p, context=len(d.spec.neurons) <= CONTEXT_MAX),
+        len(paths) - listed, _pack(local_items), tuple(notes), result, delta_form,
+        tuple(dict.fromkeys(printer.name(delta_symbol(e.dst).name) for e in uses if e.dst != d.loss)),
+        written_rows, value, mistake[1] if mistake and mistake[0] == p else None,
+        _checks(d, p) if mistake and mistake[0] == p else ())
+
+
+def _checks(d: Derivation, p: str) -> tuple[Check, ...]:
+    """"Check yourself": derive check's common wrong forms of p's equation, each with its verdict."""
+    from ..check import common_mistakes
+
+    out = []
+    for m in common_mistakes(d, p):
+        lhs, rhs = m.equation.split(" = ", 1)
+        pieces = rhs.split(" + ")  # factors hold no " + ": each piece is one path's product
+        rows = chain_rows(lhs, [[pieces[0], *("+ " + t for t in pieces[1:])]])
+        out.append(Check(m.title, m.equation, rows, tuple(m.why.splitlines())))
+    return tuple(out)
+
+
+def _legend(d: Derivation, printer, layout_crowded: bool) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """What the diagram shows, as (plain-text meaning, LaTeX names)."""
+    spec = d.spec
+    names = printer.name
+    out = [("inputs", tuple(names(i) for i in spec.inputs))]
+    by_act: dict[str, list[str]] = {}
+    for n in spec.neurons:
+        by_act.setdefault(n.activation, []).append(n.name)
+    for act, members in by_act.items():
+        what = ("identity neurons, their output is their weighted sum" if ACTIVATIONS[act].unit_slope else
+                f"{act} neurons, each drawn as its weighted sum beside its output")
+        out.append((what, tuple(names(m) for m in members)))
+    biases = {n.bias for n in spec.neurons if n.bias}
+    where = ("written on their edges where there is room (the forward pass says which edge each one is on)"
+             if layout_crowded else "written on their edges")
+    out.append((f"weights, {where}", tuple(names(p) for p in d.parameters if p not in biases)))
+    if biases:
+        out.append(("biases, drawn at the neurons that add them",
+                    tuple(names(p) for p in d.parameters if p in biases)))
+    out.append(("targets, written on the edges into the loss", tuple(names(t) for t in spec.targets)))
+    out.append((f"the loss, {d.loss_op.description}", (names(d.loss),)))
+    return tuple(out)
+
+
+def build(d: Derivation, params=None, numbers: bool = True) -> Document:
+    """The document model of `d`: all of it, or only the sections of `params`."""
+    spec = d.spec
+    names = dict(spec.latex)
+    printer = LatexPrinter(names)
+    sym = symbolic_printer(names)
+    chosen = tuple(params) if params else d.parameters
+    for p in chosen:
+        if p not in d.parameters:
+            raise KeyError(f"{p!r} is not a parameter; parameters are {', '.join(d.parameters)}")
+    example = worked_example(d, names) if numbers else None
+    values = example.gradient_values if example else {}
+    diagram = layout(d, names)
+    forward = tuple(row for eq in d.equations
+                    for row in chain_rows(printer.name(eq.name), forward_pieces(d, eq, sym)))
+    deltas = tuple(
+        row for dl in d.deltas if not dl.is_loss
+        for row in chain_rows(rf"{printer.name(delta_symbol(dl.node).name)} = "
+                              rf"{latex_factor(Factor(d.loss, dl.node), printer)}",
+                              [terms(times_delta(d, dl.terms), sym)]))
+    mistake = _mistake(d, printer)
+    sections = tuple(_param_section(d, p, diagram, printer, sym, values.get(p, ""), mistake) for p in chosen)
+    overview = tuple((s.tex, s.label, s.n_paths, s.delta_form, s.value)
+                     for s in sections)
+    alpha = r"\alpha"
+    updates = tuple(
+        (Row(rf"\text{{step}}_{{{printer.name(p)}}}",
+             rf"= {latex_factor(Factor(d.loss, p), printer)} \times {alpha}"),
+         Row(rf"{printer.name(p)}^{{\text{{new}}}}",
+             rf"= {printer.name(p)} - \text{{step}}_{{{printer.name(p)}}}"))
+        for p in d.parameters)
+    return Document(
+        spec.name, spec.title or spec.name, Path(spec.source).name, PALETTE, printer.name(d.loss),
+        d.loss_op.description, d.loss_op.reduction, diagram,
+        _legend(d, printer, diagram.crowded), forward, deltas, sections, overview, updates,
+        number(spec.train.learning_rate), example, _notation(d, names))

@@ -1,0 +1,165 @@
+"""LaTeX pieces for documents: numbers, printers that put numbers in place of names, line breaking.
+
+Every formula still comes from a SymPy printer (`derive.printing.LatexPrinter`); this module only
+decides *where lines break*.  A chain "lhs = A = B = C" that would run past the right margin is
+laid out as rows of an `align*` (or `aligned`), and a sum that is too long on its own is broken
+between its terms, each term printed by the printer.
+
+>>> import sympy as sp
+>>> number(0.000438567734), number(-0.7), number(1e-12)
+('0.000438567734', '-0.7', '1 \\\\times 10^{-12}')
+>>> w, x = sp.Symbol("w1"), sp.Symbol("x")
+>>> numeric_printer({"w1": -0.7, "x": 0.5}).doprint(sp.Mul(w, x, evaluate=False))
+'(-0.7) \\\\times 0.5'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import sympy as sp
+
+from ..printing.printers import LatexPrinter
+
+__all__ = [
+    "BUDGET",
+    "Row",
+    "chain_rows",
+    "number",
+    "numeric_printer",
+    "symbolic_printer",
+    "terms",
+    "tex_text",
+    "width",
+]
+
+BUDGET = 68  # characters of visible math that fit on one line of the document (11pt, 2.2cm margins)
+DIGITS = 9  # significant digits of every number shown: the published worked examples use 9
+
+
+def number(x: float) -> str:
+    """A float to DIGITS significant digits, as LaTeX (1e-12 as 1 \\times 10^{-12})."""
+    s = f"{x:.{DIGITS}g}"
+    if "e" in s:
+        mantissa, exp = s.split("e")
+        return rf"{mantissa} \times 10^{{{int(exp)}}}"
+    return "0" if s == "-0" else s
+
+
+THIN = r" \, "  # between the factors of a product: names such as `input` do not run into the next
+
+
+def symbolic_printer(names=None, order: str = "none") -> LatexPrinter:
+    """The user's names, terms in the order they were built (spec order), factors a thin space apart."""
+    return LatexPrinter(names, {"order": order, "mul_symbol": THIN})
+
+
+def numeric_printer(values: dict, names=None) -> LatexPrinter:
+    """A printer that writes each name's value in its place: w1·x at w1 = −0.7 gives (−0.7) × 0.5.
+
+    Negative values are parenthesised so that products and powers read correctly.
+    """
+    shown = dict(names or {})
+    for k, v in values.items():
+        s = number(v)
+        shown[k] = f"({s})" if s.startswith("-") or r"\times" in s else s
+    return LatexPrinter(shown, {"order": "none", "mul_symbol": "times"})
+
+
+_COMMAND = re.compile(r"\\(left|right|mathit|mathrm|operatorname|textcolor\{[^}]*\}|color\{[^}]*\}|,|;|quad)")
+_FRAC = re.compile(r"\\frac\{([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}\{([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}")
+_SCRIPT = re.compile(r"[_^]\{([^{}]*)\}")
+
+
+def width(latex: str) -> float:
+    """Roughly how many characters wide `latex` is when typeset (fractions count their wider part)."""
+    s = _COMMAND.sub("", latex)
+    while True:
+        t = _FRAC.sub(lambda m: "x" * round(max(width(m.group(1)), width(m.group(2)))), s)
+        if t == s:
+            break
+        s = t
+    s = _SCRIPT.sub(lambda m: "x" * round(0.7 * width(m.group(1))), s)
+    s = re.sub(r"\\[A-Za-z]+", "x", s)  # any other command is about one symbol wide
+    s = re.sub(r"[{}_^\s]", "", s)
+    return (float(len(s)) + 1.5 * latex.count(r"\times") + latex.count("=") + latex.count("+")
+            + 3 * latex.count(r"\qquad") + latex.count(r"\quad"))
+
+
+def terms(expr, printer: LatexPrinter) -> list[str]:
+    """The top-level terms of a sum, each printed, signs attached: ['a', '+ b', '- c'].
+
+    A product or a single term gives one piece; only sums are broken.
+    """
+    if not isinstance(expr, sp.Add):
+        return [printer.doprint(expr)]
+    out = []
+    for i, t in enumerate(printer._as_ordered_terms(expr, order=printer._settings["order"])):
+        if t.could_extract_minus_sign() and not isinstance(t, sp.Add):
+            s = printer._print(-t)
+            if isinstance(-t, sp.Add):
+                s = rf"\left({s}\right)"
+            out.append(f"- {s}")
+        else:
+            out.append(printer._print(t) if i == 0 else f"+ {printer._print(t)}")
+    return out
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of an aligned display: `lhs & rhs`, rhs beginning with its relation ("= ...")."""
+
+    lhs: str
+    rhs: str
+
+
+def chain_rows(lhs: str, pieces, budget: float = BUDGET) -> tuple[Row, ...]:
+    r"""lhs = p1 = p2 = ... as aligned rows, breaking before "=" and inside long sums.
+
+    Each piece is a LaTeX string, or a list of term strings (from `terms`) that may be broken
+    between terms.
+
+    >>> [r.rhs for r in chain_rows("y", ["a", "b"])]
+    ['= a = b']
+    >>> [r.rhs for r in chain_rows("y", ["a", ["x" * 40, "+ " + "z" * 40]])]
+    ['= a', '= xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', '\\quad + zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz']
+    """
+    room = budget - width(lhs)
+    lines: list[str] = []
+    current = None
+    for piece in pieces:
+        parts = [piece] if isinstance(piece, str) else list(piece)
+        if current is not None and width(current) + width(" ".join(parts)) + 2 <= room:
+            current += " = " + " ".join(parts)
+            continue
+        if current is not None:
+            lines.append(current)
+        current = "= " + parts[0]
+        for part in parts[1:]:
+            if width(current) + width(part) > room:
+                lines.append(current)
+                current = r"\quad " + part
+            else:
+                current += " " + part
+    if current is not None:
+        lines.append(current)
+    return tuple(Row(lhs if i == 0 else "", line) for i, line in enumerate(lines))
+
+
+_TEX_SPECIAL = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
+                "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}"}
+
+
+_POWER = re.compile(r"\^(\w+)")
+
+
+def tex_text(s: str) -> str:
+    r"""A user's or registry's plain text, safe in LaTeX text mode (unicode math is declared in the preamble).
+
+    >>> tex_text("e^z/(1 + e^z) for x_1 at 100%")
+    'e\\textsuperscript{z}/(1 + e\\textsuperscript{z}) for x\\_1 at 100\\%'
+    """
+    parts = _POWER.split(s)  # text, exponent, text, ...: e^z is written as a superscript
+    return "".join(rf"\textsuperscript{{{tex_text(p)}}}" if i % 2 else "".join(_TEX_SPECIAL.get(c, c) for c in p)
+                   for i, p in enumerate(parts))

@@ -1,0 +1,144 @@
+"""The worked example as plain data: every number of the forward pass, local derivatives, δ, gradients, update.
+
+The numbers come from `derive.core.interpret` (exact SymPy evaluation of the derivation's own
+expressions); each is shown the way the classic step-by-step examples show it: the formula, the
+same formula with the numbers in place of the names (printed by a `LatexPrinter` that maps each
+name to its value), and the result.
+
+>>> import derive
+>>> ex = worked_example(derive.derive(derive.load("examples/mazur.toml")))
+>>> ex.loss, ex.updates[4][0], ex.updates[4][4]
+('0.298371109', 'w_{5}', '0.35891648')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from ..core.derivation import Derivation, Factor, delta_symbol
+from ..core.interpret import evaluate
+from ..printing.printers import LatexPrinter, latex_factor
+from .forms import forward_pieces, readable, times_delta
+from .texmath import BUDGET, Row, chain_rows, number, numeric_printer, symbolic_printer, terms, width
+
+__all__ = ["Example", "SampleView", "has_numbers", "worked_example"]
+
+
+@dataclass(frozen=True)
+class SampleView:
+    index: int  # 1-based
+    given: tuple[str, ...]  # packed LaTeX lines: this sample's inputs and targets
+    forward: tuple[Row, ...]  # each net sum, activation and the loss: formula = numbers = value
+    locals: tuple[Row, ...]  # activation and loss derivatives: formula = numbers = value
+    simple_locals: tuple[str, ...]  # packed lines: ∂net/∂w = input = value, ∂net/∂h = weight = value
+    deltas: tuple[Row, ...]
+    gradients: tuple[Row, ...]
+
+
+@dataclass(frozen=True)
+class Example:
+    parameters: tuple[str, ...]  # packed LaTeX lines: the starting values
+    learning_rate: str
+    samples: tuple[SampleView, ...]
+    totals: tuple[Row, ...]  # over the data set, when it has more than one sample
+    loss: str  # the data-set loss
+    updates: tuple[tuple[str, str, str, str, str], ...]  # (θ, old, ∂L/∂θ, step = ∂L/∂θ × α, new)
+    gradient_values: dict  # parameter -> formatted data-set gradient
+
+
+def has_numbers(d: Derivation) -> bool:
+    """Whether the spec gives a value for every parameter and a data set to evaluate on."""
+    spec = d.spec
+    return bool(spec.data) and set(dict(spec.values)) >= set(d.parameters)
+
+
+def _pack(items, budget=BUDGET) -> tuple[str, ...]:
+    lines: list[list[str]] = []
+    for item in items:
+        if lines and width(r", \qquad ".join(lines[-1] + [item])) <= budget:
+            lines[-1].append(item)
+        else:
+            lines.append([item])
+    return tuple(r", \qquad ".join(line) for line in lines)
+
+
+def _with_numbers(expr, sym, num, value: float) -> list:
+    """formula = the formula with numbers = value; a lone name is not written twice (δ = 0.19)."""
+    if expr.is_Atom:
+        return [sym.doprint(expr), number(value)]
+    return [terms(expr, sym), terms(expr, num), number(value)]
+
+
+def _sample(d: Derivation, s, index: int, names: dict, printer, sym) -> SampleView:
+    spec = d.spec
+    at = dict(s.values) | {delta_symbol(k).name: v for k, v in s.deltas.items()}
+    num = numeric_printer(at, names)
+    given = _pack([f"{printer.name(k)} = {number(s.values[k])}" for k in (*spec.inputs, *spec.targets)])
+    forward = []
+    for eq in d.equations:
+        shown = forward_pieces(d, eq, sym)
+        numeric = [terms(e, num) for e in readable(eq) if not e.is_Atom]
+        forward += chain_rows(printer.name(eq.name), [*shown, *numeric, number(s.values[eq.name])])
+    locals_, simple = [], []
+    leaves = set(spec.inputs) | set(spec.targets)
+    for e in d.edges:
+        if e.src in leaves:
+            continue  # ∂net/∂input and ∂L/∂target: never on a path from a parameter
+        f = latex_factor(Factor(e.dst, e.src), printer)
+        value = number(s.partials[(e.dst, e.src)])
+        if e.display.is_Atom:
+            pieces = [sym.doprint(e.display)] if not e.display.is_Number else []
+            simple.append(" = ".join([f, *pieces, value]))
+        else:
+            locals_ += chain_rows(f, [sym.doprint(e.display), num.doprint(e.display), value])
+    deltas = []
+    for dl in d.deltas:
+        if dl.is_loss:
+            continue
+        expr = times_delta(d, dl.terms)
+        deltas += chain_rows(printer.name(delta_symbol(dl.node).name),
+                             _with_numbers(expr, sym, num, s.deltas[dl.node]))
+    grads = []
+    for p, uses in d.gradient_terms:
+        grads += chain_rows(latex_factor(Factor(d.loss, p), printer),
+                            _with_numbers(times_delta(d, uses), sym, num, s.gradients[p]))
+    return SampleView(index, given, tuple(forward), tuple(locals_), _pack(simple), tuple(deltas), tuple(grads))
+
+
+def _total(lhs: str, per_sample, scale: sp.Rational, total: float) -> tuple[Row, ...]:
+    """lhs = scale·(v1 + v2 + ...) = total, with the per-sample values printed in place."""
+    slots = [sp.Symbol(f"#{k}") for k in range(len(per_sample))]
+    expr = sp.Add(*slots, evaluate=False)
+    if scale != 1:
+        expr = sp.Mul(scale, expr, evaluate=False)
+    num = numeric_printer({s.name: v for s, v in zip(slots, per_sample)})
+    return chain_rows(lhs, [terms(expr, num), number(total)])
+
+
+def worked_example(d: Derivation, names=None, numbers=None) -> Example | None:
+    """The worked example at the spec's [values] over its [data]; None when the spec has no numbers."""
+    if numbers is None:
+        if not has_numbers(d):
+            return None
+        numbers = evaluate(d)
+    spec = d.spec
+    names = dict(spec.latex) if names is None else dict(names)
+    printer = LatexPrinter(names)
+    sym = symbolic_printer(names)
+    samples = tuple(_sample(d, s, i + 1, names, printer, sym) for i, s in enumerate(numbers.samples))
+    totals: tuple[Row, ...] = ()
+    if len(samples) > 1:
+        scale = sp.Rational(1, len(samples)) if numbers.scale != 1 else sp.Integer(1)
+        totals = _total(printer.name(d.loss), [s.values[d.loss] for s in numbers.samples], scale, numbers.loss)
+        for p in d.parameters:
+            totals += _total(latex_factor(Factor(d.loss, p), printer),
+                             [s.gradients[p] for s in numbers.samples], scale, numbers.gradients[p])
+    start = dict(spec.values)
+    lr = numbers.learning_rate
+    updates = tuple((printer.name(p), number(start[p]), number(numbers.gradients[p]),
+                     number(lr * numbers.gradients[p]), number(numbers.updated[p])) for p in d.parameters)
+    return Example(
+        _pack([f"{printer.name(p)} = {number(start[p])}" for p in d.parameters]), number(lr), samples,
+        totals, number(numbers.loss), updates, {p: number(numbers.gradients[p]) for p in d.parameters})
