@@ -9,6 +9,10 @@ For dense tanh networks of growing width and depth, one run measures
 
     python bench/bench_derive.py            # the table in bench/README.md, a couple of minutes
     python bench/bench_derive.py --quick    # two small networks, seconds
+
+A second table times the written-out gradients: `d.gradient(θ)` for every parameter (each ∂L/∂θ
+in inputs, targets and parameters only, by memoized substitution of the δ forms), against
+derive() of the same network; the goal is at most 3× derive().
 """
 
 from __future__ import annotations
@@ -70,6 +74,25 @@ def row(sizes, repeats: int) -> dict:
     return r
 
 
+GRADIENT_SIZES = [[2, 2, 2], [6, 6, 6, 6, 1], [6, 6, 6, 6, 6, 6, 6, 6, 1]]
+
+
+def gradient_row(sizes, repeats: int) -> dict:
+    spec = derive.loads(f'name = "deep"\n[dense]\nsizes = {sizes}\nactivation = "tanh"\n'
+                        '[loss]\nkind = "half_sse"\n')
+
+    def written_out():
+        d = derive.derive(spec)
+        return [d.gradient(p) for p in d.parameters]
+
+    sp.core.cache.clear_cache()
+    t_derive, d = timed(lambda: derive.derive(spec), repeats)
+    sp.core.cache.clear_cache()
+    t_both, _ = timed(written_out, repeats)  # derive() again, then every gradient on the fresh record
+    return {"net": "-".join(map(str, sizes)), "params": len(d.parameters), "derive": t_derive,
+            "gradients": max(t_both - t_derive, 0.0)}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="two small networks only")
@@ -85,6 +108,13 @@ def main(argv=None) -> int:
         ops = f"{r['diff_ops']:,}" if "diff" in r else "–"
         print(f"| {r['net']} | {r['params']} | {r['edges']} | {r['paths_w1']:,} | {r['paths_all']:,} "
               f"| {r['derive']:.2f} s | {1e3 * r['per_edge']:.2f} ms | {diff} | {ops} |", flush=True)
+    print()
+    print("| tanh network | params | derive() | d.gradient(θ) for every θ | ratio |")
+    print("|---|---:|---:|---:|---:|")
+    for s in GRADIENT_SIZES[1:2] if args.quick else GRADIENT_SIZES:
+        r = gradient_row(s, args.repeats)
+        print(f"| {r['net']} | {r['params']} | {r['derive']:.3f} s | {r['gradients']:.3f} s "
+              f"| {r['gradients'] / r['derive']:.2f}× |", flush=True)
     return 0
 
 

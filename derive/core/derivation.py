@@ -39,6 +39,33 @@ def _require(condition, message: str) -> None:
         raise DerivationError(message)
 
 
+def _rebuild(expr: sp.Expr, mapping: dict, memo: dict) -> sp.Expr:
+    """`expr` with the symbols of `mapping` replaced, each distinct subexpression rebuilt once
+    (memo: id -> (it, result)) and left unevaluated."""
+
+    def walk(e):
+        hit = memo.get(id(e))
+        if hit is not None and hit[0] is e:
+            return hit[1]
+        if e in mapping:
+            out = mapping[e]
+        elif not e.args:
+            out = e
+        else:
+            args = tuple(walk(a) for a in e.args)
+            if all(a is b for a, b in zip(args, e.args)):
+                out = e
+            else:
+                try:
+                    out = e.func(*args, evaluate=False)
+                except TypeError:  # a class without the option (Piecewise's condition pairs)
+                    out = e.func(*args)
+        memo[id(e)] = (e, out)
+        return out
+
+    return walk(expr)
+
+
 def delta_symbol(node: str) -> sp.Symbol:
     """δ for a node; "δ_" cannot begin a user's name, so it never collides with one."""
     return sp.Symbol(delta_name(node), real=True)
@@ -250,7 +277,7 @@ class Derivation:
         """Each node symbol as an expression in inputs, targets and parameters only."""
         sub: dict[sp.Symbol, sp.Expr] = {}
         for eq in self.equations:
-            sub[eq.symbol] = eq.expr.xreplace(sub)
+            sub[eq.symbol] = _rebuild(eq.expr, sub, {})
         return sub
 
     @cached_property
@@ -260,27 +287,12 @@ class Derivation:
     def substitute(self, expr: sp.Expr) -> sp.Expr:
         """Replace every node symbol in `expr` by its forward-pass expression.
 
-        Memoized per subexpression: δ expressions share their consumers' δ, so a deep network's
-        gradients are a DAG; substituting it as a tree (xreplace) would redo each shared part
-        once per path to it.
+        The result is left unevaluated (a deep network's written-out gradient is far too large
+        for SymPy to simplify as it builds), and substitution is memoized per subexpression:
+        δ expressions share their consumers' δ, so a deep network's gradients are a DAG, which
+        xreplace would walk as a tree, once per path.
         """
-        forward, memo = self._forward, self._substituted
-
-        def rebuild(e):
-            hit = memo.get(id(e))
-            if hit is not None and hit[0] is e:
-                return hit[1]
-            if e in forward:
-                out = forward[e]
-            elif not e.args:
-                out = e
-            else:
-                args = tuple(rebuild(a) for a in e.args)
-                out = e if all(a is b for a, b in zip(args, e.args)) else e.func(*args)
-            memo[id(e)] = (e, out)
-            return out
-
-        return rebuild(expr)
+        return _rebuild(expr, self._forward, self._substituted)
 
     def gradient(self, param: str) -> sp.Expr:
         """∂(per-sample loss)/∂param in terms of inputs, targets and parameters only."""
