@@ -210,9 +210,16 @@ class Derivation:
         Ordered by the parameter's uses in equation order, then depth first along each
         node's consumers in equation order.  Their number can grow exponentially with depth:
         derive never needs them to compute a gradient (see `delta`); `iter_paths` yields
-        them one at a time and `path_count` counts them without listing.
+        them one at a time and `path_count` counts them without listing.  Listed once per
+        parameter, then kept.
         """
-        return tuple(self.iter_paths(param))
+        if param not in self._listed:
+            self._listed[param] = tuple(self.iter_paths(param))
+        return self._listed[param]
+
+    @cached_property
+    def _listed(self) -> dict[str, tuple[tuple[str, ...], ...]]:
+        return {}
 
     def iter_paths(self, param: str):
         """The paths of `paths(param)`, one at a time, in the same order."""

@@ -28,7 +28,7 @@ from ..core.ops import ACTIVATIONS
 from ..printing.printers import LatexPrinter, latex_factor, more_leaves_than
 from .diagram import CONTEXT_MAX, PALETTE, Diagram, highlight, layout, path_colors
 from .forms import forward_pieces, times_delta
-from .texmath import BUDGET, Row, chain_rows, number, symbolic_printer, terms, width
+from .texmath import BUDGET, Row, chain_rows, number, pack, symbolic_printer, terms, width
 from .worked import Example, worked_example
 
 __all__ = ["MAX_PATHS_LISTED", "Check", "Document", "Mistake", "ParamSection", "PathView", "build"]
@@ -140,17 +140,6 @@ def _label(name: str) -> str:
     return "param-" + "".join(c if c.isalnum() else "-" for c in name)
 
 
-def _pack(items, budget=BUDGET) -> tuple[str, ...]:
-    """Equations side by side, as many to a line as fit."""
-    lines: list[list[str]] = []
-    for item in items:
-        if lines and width(r" \qquad ".join(lines[-1] + [item])) <= budget:
-            lines[-1].append(item)
-        else:
-            lines.append([item])
-    return tuple(r", \qquad ".join(line) for line in lines)
-
-
 def _mistake(d: Derivation, printer) -> tuple[str, Mistake] | None:
     """The parameter whose section carries the seed Q&A's note, and the note's pieces.
 
@@ -219,7 +208,7 @@ def _param_section(d: Derivation, p: str, diagram: Diagram, printer, sym, value:
         p, printer.name(p), _label(p), grad,
         tuple(printer.name(e.dst) for e in uses), len(paths), views,
         highlight(diagram, d, p, context=len(d.spec.neurons) <= CONTEXT_MAX),
-        len(paths) - listed, _pack(local_items), tuple(notes), result, delta_form,
+        len(paths) - listed, pack(local_items), tuple(notes), result, delta_form,
         tuple(dict.fromkeys(printer.name(delta_symbol(e.dst).name) for e in uses if e.dst != d.loss)),
         written_rows, value, mistake[1] if mistake and mistake[0] == p else None,
         _checks(d, p) if mistake and mistake[0] == p else ())

@@ -28,6 +28,7 @@ __all__ = [
     "chain_rows",
     "number",
     "numeric_printer",
+    "pack",
     "symbolic_printer",
     "terms",
     "tex_text",
@@ -104,6 +105,25 @@ def terms(expr, printer: LatexPrinter) -> list[str]:
         else:
             out.append(printer._print(t) if i == 0 else f"+ {printer._print(t)}")
     return out
+
+
+SEPARATOR = r", \qquad "  # between equations set side by side
+
+
+def pack(items, budget: float = BUDGET) -> tuple[str, ...]:
+    """Equations side by side, as many to a line as fit (widths add up: each is measured once)."""
+    lines: list[list[str]] = []
+    used = 0.0
+    gap = width(SEPARATOR)
+    for item in items:
+        w = width(item)
+        if lines and used + gap + w <= budget:
+            lines[-1].append(item)
+            used += gap + w
+        else:
+            lines.append([item])
+            used = w
+    return tuple(SEPARATOR.join(line) for line in lines)
 
 
 @dataclass(frozen=True)

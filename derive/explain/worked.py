@@ -21,7 +21,7 @@ from ..core.derivation import Derivation, Factor, delta_symbol
 from ..core.interpret import evaluate
 from ..printing.printers import LatexPrinter, latex_factor
 from .forms import forward_pieces, readable, times_delta
-from .texmath import BUDGET, Row, chain_rows, number, numeric_printer, symbolic_printer, terms, width
+from .texmath import Row, chain_rows, number, numeric_printer, pack, symbolic_printer, terms
 
 __all__ = ["Example", "SampleView", "has_numbers", "worked_example"]
 
@@ -54,16 +54,6 @@ def has_numbers(d: Derivation) -> bool:
     return bool(spec.data) and set(dict(spec.values)) >= set(d.parameters)
 
 
-def _pack(items, budget=BUDGET) -> tuple[str, ...]:
-    lines: list[list[str]] = []
-    for item in items:
-        if lines and width(r", \qquad ".join(lines[-1] + [item])) <= budget:
-            lines[-1].append(item)
-        else:
-            lines.append([item])
-    return tuple(r", \qquad ".join(line) for line in lines)
-
-
 def _with_numbers(expr, sym, num, value: float) -> list:
     """formula = the formula with numbers = value; a lone name is not written twice (δ = 0.19)."""
     if expr.is_Atom:
@@ -75,7 +65,7 @@ def _sample(d: Derivation, s, index: int, names: dict, printer, sym) -> SampleVi
     spec = d.spec
     at = dict(s.values) | {delta_symbol(k).name: v for k, v in s.deltas.items()}
     num = numeric_printer(at, names)
-    given = _pack([f"{printer.name(k)} = {number(s.values[k])}" for k in (*spec.inputs, *spec.targets)])
+    given = pack([f"{printer.name(k)} = {number(s.values[k])}" for k in (*spec.inputs, *spec.targets)])
     forward = []
     for eq in d.equations:
         shown = forward_pieces(d, eq, sym)
@@ -104,7 +94,7 @@ def _sample(d: Derivation, s, index: int, names: dict, printer, sym) -> SampleVi
     for p, uses in d.gradient_terms:
         grads += chain_rows(latex_factor(Factor(d.loss, p), printer),
                             _with_numbers(times_delta(d, uses), sym, num, s.gradients[p]))
-    return SampleView(index, given, tuple(forward), tuple(locals_), _pack(simple), tuple(deltas), tuple(grads))
+    return SampleView(index, given, tuple(forward), tuple(locals_), pack(simple), tuple(deltas), tuple(grads))
 
 
 def _total(lhs: str, per_sample, scale: sp.Rational, total: float) -> tuple[Row, ...]:
@@ -140,5 +130,5 @@ def worked_example(d: Derivation, names=None, numbers=None) -> Example | None:
     updates = tuple((printer.name(p), number(start[p]), number(numbers.gradients[p]),
                      number(lr * numbers.gradients[p]), number(numbers.updated[p])) for p in d.parameters)
     return Example(
-        _pack([f"{printer.name(p)} = {number(start[p])}" for p in d.parameters]), number(lr), samples,
+        pack([f"{printer.name(p)} = {number(start[p])}" for p in d.parameters]), number(lr), samples,
         totals, number(numbers.loss), updates, {p: number(numbers.gradients[p]) for p in d.parameters})
