@@ -8,7 +8,7 @@ paths, and it never differentiates the whole loss (the tests do that, as an inde
 from __future__ import annotations
 
 from .derivation import Delta, Derivation, Edge
-from .graph import Equation, equations
+from .graph import equations
 from .spec import NetSpec
 
 __all__ = ["derive"]
@@ -27,7 +27,9 @@ def derive(spec: NetSpec) -> Derivation:
     eqs = equations(spec)
     params = spec.parameters
     params_set, outputs = set(params), dict(spec.loss.outputs)
-    edges = tuple(e for eq in eqs for e in _local_edges(eq, params_set, outputs))
+    # one Edge per argument of each equation: the local partial ∂eq/∂arg, from the equation's op
+    edges = tuple(Edge(arg, eq.name, kind, partial, shown) for eq in eqs
+                  for arg, kind, partial, shown in eq.op.partials(eq, params_set, outputs))
     consumers: dict[str, list[Edge]] = {}
     for e in edges:
         consumers.setdefault(e.src, []).append(e)
@@ -36,9 +38,3 @@ def derive(spec: NetSpec) -> Derivation:
     d = Derivation(spec, eqs, params, edges, deltas, gradient_terms)
     d.validate()
     return d
-
-
-def _local_edges(eq: Equation, params, outputs):
-    """One Edge per argument of `eq`: the local partial ∂eq/∂arg, from the equation's op."""
-    for arg, kind, partial, shown in eq.op.partials(eq, params, outputs):
-        yield Edge(arg, eq.name, kind, partial, shown)

@@ -222,17 +222,20 @@ class Derivation:
         return {}
 
     def iter_paths(self, param: str):
-        """The paths of `paths(param)`, one at a time, in the same order."""
+        """The paths of `paths(param)`, one at a time, in the same order (an explicit stack: no
+        recursion limit however deep the network)."""
         self._check_param(param)
 
-        def walk(node: str, trail: tuple[str, ...]):
-            if node == self.loss:
-                yield trail
-                return
-            for e in self.consumers(node):
-                yield from walk(e.dst, trail + (e.dst,))
+        def walk():
+            stack = [(param,)]
+            while stack:
+                trail = stack.pop()
+                if trail[-1] == self.loss:
+                    yield trail
+                else:
+                    stack += [trail + (e.dst,) for e in reversed(self.consumers(trail[-1]))]
 
-        return walk(param, (param,))
+        return walk()
 
     def downstream(self, node: str) -> tuple[str, ...]:
         """The quantities `node` reaches (its descendants), in equation order."""

@@ -19,15 +19,11 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from .naming import symbol
 from .ops import ACTIVATIONS, LOSSES, WEIGHTED_SUM, Op
 from .spec import NetSpec
 
 __all__ = ["Equation", "equations", "symbol"]
-
-
-def symbol(name: str) -> sp.Symbol:
-    """The Symbol for a user's name: the name itself, never parsed (E, I, S, lambda are fine)."""
-    return sp.Symbol(name, real=True)
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,15 @@ from __future__ import annotations
 
 import re
 
+import sympy as sp
+
 __all__ = ["DELTA", "default_latex_name", "delta_name", "factor_text", "latex_name", "leibniz", "net_name",
-           "py_delta", "py_gradient", "py_layer", "py_partial"]
+           "py_delta", "py_gradient", "py_layer", "py_partial", "symbol"]
+
+def symbol(name: str) -> sp.Symbol:
+    """The Symbol for a user's name: the name itself, never parsed (E, I, S, lambda are fine)."""
+    return sp.Symbol(name, real=True)
+
 
 # δ_v names the error signal ∂L/∂v; "δ_" cannot begin a user's name (names are ASCII identifiers).
 DELTA = "δ_"
