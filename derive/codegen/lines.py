@@ -36,17 +36,18 @@ def join(terms: list[str], indent: int) -> str:
         out += f" - {t[1:]}" if t.startswith("-") else f" + {t}"
     if indent + len(out) <= LINE:
         return out
-    rows, row = [], terms[0]
-    for t in terms[1:]:
-        piece = f"- {t[1:]}" if t.startswith("-") else f"+ {t}"
-        if len(row) + 1 + len(piece) > LINE - indent:
-            rows.append(row)
-            row = piece
+    return _wrapped([terms[0]] + [f"- {t[1:]}" if t.startswith("-") else f"+ {t}" for t in terms[1:]], indent)
+
+
+def _wrapped(pieces: list[str], indent: int) -> str:
+    """Pieces in parentheses, as many to a row as fit, the rows aligned inside the parenthesis."""
+    rows = [pieces[0]]
+    for piece in pieces[1:]:
+        if len(rows[-1]) + 1 + len(piece) > LINE - indent:
+            rows.append(piece)
         else:
-            row += " " + piece
-    rows.append(row)
-    pad = "\n" + " " * (indent + 1)
-    return "(" + pad.join(rows) + ")"
+            rows[-1] += " " + piece
+    return "(" + ("\n" + " " * (indent + 1)).join(rows) + ")"
 
 
 def term_text(factor: sp.Expr | None, delta: str) -> str:
@@ -85,15 +86,7 @@ def unpack(names: list[str], indent: int) -> str:
     flat = ", ".join(names)
     if indent + len(flat) <= LINE - 40:
         return flat
-    rows, row = [], names[0] + ","
-    for name in names[1:]:
-        if len(row) + 1 + len(name) + 1 > LINE - indent:
-            rows.append(row)
-            row = name + ","
-        else:
-            row += " " + name + ","
-    rows.append(row)
-    return "(" + ("\n" + " " * (indent + 1)).join(rows) + ")"
+    return _wrapped([name + "," for name in names], indent)
 
 
 def join_rows(rows: list[str], indent: int) -> str:
@@ -104,5 +97,6 @@ def join_rows(rows: list[str], indent: int) -> str:
 
 
 def doc_text(s: str) -> str:
-    """Text safe inside a triple-quoted docstring: backslashes and quotes escaped, one line."""
+    """Text safe inside a triple-quoted docstring: backslashes and quotes escaped, one line, printable."""
+    s = "".join(c if c.isprintable() else " " for c in s)
     return " ".join(s.replace("\\", "\\\\").replace('"', '\\"').split())

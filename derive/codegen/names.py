@@ -39,7 +39,8 @@ RESERVED = frozenset({
     "np", "numpy", "params", "data", "grads", "learning_rate", "steps", "callback", "freeze", "frozen",
     "history", "value", "want_loss", "n", "k", "p", "names", "arrays", "shapes", "unknown", "exc",
     "PARAMETERS", "INPUTS", "TARGETS", "LOSS", "REDUCTION", "INITIAL", "DATA", "LEARNING_RATE", "STEPS",
-    "forward", "loss", "gradients", "step", "train", "_samples", "_frozen", "_backprop",
+    "forward", "loss", "gradients", "step", "train", "_samples", "_frozen", "_backprop", "_array", "_check",
+    "_finite", "_forward", "_loss",
 }) | frozenset(n for n in dir(builtins) if not n.startswith("_"))
 
 
@@ -54,7 +55,8 @@ class Namer:
         if key in self.table:
             return self.table[key]
         name = wanted
-        while keyword.iskeyword(name) or name in RESERVED or name in self.taken or not name.isidentifier():
+        while (keyword.iskeyword(name) or name in RESERVED or name in self.taken or not name.isidentifier()
+               or name == "__debug__"):  # an identifier Python refuses to assign
             name += "_"
         self.taken.add(name)
         self.table[key] = name

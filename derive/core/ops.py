@@ -26,12 +26,9 @@ from fractions import Fraction
 import sympy as sp
 
 from .naming import py_partial
+from .naming import symbol as _sym
 
 __all__ = ["ACTIVATIONS", "LOSSES", "WEIGHTED_SUM", "Activation", "AppliedBase", "LossKind", "Op", "WeightedSum"]
-
-
-def _sym(name: str) -> sp.Symbol:
-    return sp.Symbol(name, real=True)  # the same Symbol as graph.symbol (graph imports this module)
 
 
 class AppliedBase(sp.Function):
@@ -82,9 +79,16 @@ class WeightedSum(Op):
     derivative_note = ""  # nothing to say: the partials are the source, the weight and 1
 
     def partials(self, eq, params, outputs):
+        # ∂(Σ w·s + b)/∂arg: the source of each term arg weighs, the weight of each term it feeds,
+        # 1 for the bias.  Collected in one pass, so a neuron's partials cost its number of terms.
+        parts: dict[str, list[sp.Expr]] = {arg: [] for arg in eq.args}
+        for w, s in eq.terms:
+            parts[w].append(_sym(s))
+            parts[s].append(_sym(w))
+        if eq.bias:
+            parts[eq.bias].append(sp.Integer(1))
         for arg in eq.args:
-            terms = [_sym(w) * _sym(s) for w, s in eq.terms if arg in (w, s)]  # the rest differentiates to 0
-            partial = sp.diff(sp.Add(*terms, *([_sym(eq.bias)] if eq.bias == arg else [])), _sym(arg))
+            partial = sp.Add(*parts[arg])
             yield arg, ("parameter" if arg in params else "source"), partial, partial
 
     def readable(self, eq) -> list[sp.Expr]:
@@ -117,10 +121,6 @@ class Activation(Op):
 
     kind = "act"
     reads_one_net = True
-
-    @property
-    def text_name(self) -> str:  # the terminal's name of f: σ, tanh
-        return self.label
 
     @property
     def unit_slope(self) -> bool:

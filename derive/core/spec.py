@@ -34,6 +34,28 @@ from .ops import ACTIVATIONS, LOSSES
 __all__ = ["Layer", "Loss", "NetSpec", "Neuron", "Problem", "SpecError", "Train", "from_dict", "load", "loads"]
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+# What one spec may hold: every scalar weight is an edge of the derivation and a line of its
+# documents, so past these sizes the per-weight form is no longer a tool (README, "Limits").
+MAX_WEIGHTS = 250_000  # weights (784-128-10 has 101,632)
+MAX_NEURONS = 20_000
+MAX_DEPTH = 100  # neurons on the longest path from an input to an output
+MAX_SAMPLES = 10_000  # samples in [data]: every one is worked through exactly in documents
+MAX_STEPS = 10_000_000  # [train] steps
+MAX_NAME = 64  # characters in a name
+MAX_LATEX = 200  # characters in a [latex] value
+MAX_TITLE = 200  # characters in the title
+
+# [latex] values are math in a small, harmless subset: letters, digits, spaces, _ ^ { } ' , ( ) [ ]
+# + - * / . | and these commands.  Anything else (\input, \def, \catcode, ...) is refused when the spec is read.
+LATEX_COMMANDS = frozenset({
+    "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota",
+    "kappa", "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "varphi", "chi",
+    "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
+    "mathrm", "mathit", "mathbf", "mathsf", "mathcal", "hat", "bar", "tilde", "vec", "dot", "ddot", "check",
+    "breve", "prime", "ell", "star", "ast", "circ",
+})
+_LATEX_TOKEN = re.compile(r"\\([A-Za-z]+)|([A-Za-z0-9_^{}',()\[\]+\-*/.| ])|(.)", re.S)
 _TOML_LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
@@ -142,6 +164,7 @@ def load(path) -> NetSpec:
 
 def loads(text: str, source: str = "<string>") -> NetSpec:
     """Read a spec from a string; `source` names it in error messages."""
+    text = text.removeprefix("\ufeff")  # a byte-order mark some editors write
     if not text.strip():
         raise SpecError(source, [Problem("", "the spec is empty")])
     try:
@@ -156,7 +179,11 @@ def loads(text: str, source: str = "<string>") -> NetSpec:
         else:
             where = ""
         msg = _TOML_LINE.sub("", msg).replace("(at end of document)", "at the end of the file").strip()
-        raise SpecError(source, [Problem(where, "TOML syntax error: " + msg)])
+        raise SpecError(source, [Problem(where, "TOML syntax error: " + msg)]) from None
+    except ValueError:  # Python's limit on the digits of an integer (4,300)
+        m = re.search(r"\d{300}", text)
+        where = f"line {text.count(chr(10), 0, m.start()) + 1}" if m else ""
+        raise SpecError(source, [Problem(where, "a number too long to read: at most 300 digits")]) from None
     return from_dict(doc, source)
 
 
@@ -196,7 +223,10 @@ class _Reader:
             self.err(where, f"expected a name (a string), got {_show(value)}")
             return None
         if not _IDENT.match(value):
-            self.err(where, f"{value!r} is not a name: use letters, digits and _, starting with a letter")
+            self.err(where, f"{_clip(value)!r} is not a name: use letters, digits and _, not starting with a digit")
+            return None
+        if len(value) > MAX_NAME:
+            self.err(where, f"{_clip(value)!r} is too long for a name: at most {MAX_NAME} characters")
             return None
         return value
 
@@ -210,6 +240,9 @@ class _Reader:
     def number(self, value, where: str) -> float | None:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             self.err(where, f"expected a number, got {_show(value)}")
+            return None
+        if isinstance(value, int) and abs(value) > 10**300:
+            self.err(where, "expected a number of at most 300 digits")
             return None
         if not math.isfinite(value):
             self.err(where, f"expected a finite number, got {value}")
@@ -230,13 +263,17 @@ class _Reader:
         if not isinstance(title, str):
             self.err("title", f"expected text, got {_show(title)}")
             title = ""
+        elif len(title) > MAX_TITLE or not all(c.isprintable() for c in title):
+            self.err("title", f"expected one line of at most {MAX_TITLE} printable characters")
+            title = ""
         loss_doc = self.table(doc, "loss")
         if "dense" in doc:
             if "neuron" in doc or "inputs" in doc:
                 self.err("dense", "use either [dense] or inputs and [[neuron]] tables, not both")
                 return _EMPTY
-            else:
-                inputs, neurons, outputs, layers = self.dense(self.table(doc, "dense"))
+            inputs, neurons, outputs, layers = self.dense(self.table(doc, "dense"))
+            if not neurons:
+                return _EMPTY  # the rest would only repeat the [dense] problem in other words
         else:
             inputs = self.inputs(doc.get("inputs"))
             neurons = self.neurons(doc.get("neuron"), inputs)
@@ -246,6 +283,7 @@ class _Reader:
         loss = self.loss(loss_doc, "loss" in doc, neurons, outputs)
         self.names(inputs, neurons, loss)
         neurons = self.order(neurons, inputs, loss)
+        self.size(neurons)
         params = {w for n in neurons for _, w in n.inputs} | {n.bias for n in neurons if n.bias}
         values = self.values(self.table(doc, "values"), params)
         data = self.data(self.table(doc, "data"), inputs, tuple(t for _, t in loss.outputs))
@@ -288,7 +326,7 @@ class _Reader:
             act = doc.get("activation", None)
             if act is None:
                 self.err(f"{where}.activation", f"missing; one of {', '.join(ACTIVATIONS)}")
-            elif act not in ACTIVATIONS:
+            elif not isinstance(act, str) or act not in ACTIVATIONS:
                 self.err(f"{where}.activation", f"unknown activation {_show(act)}; one of {', '.join(ACTIVATIONS)}")
             srcs = doc.get("inputs")
             pairs = []
@@ -303,7 +341,10 @@ class _Reader:
             bias = self.ident(doc["bias"], f"{where}.bias") if "bias" in doc else None
             if "net" in doc:
                 net = self.ident(doc["net"], f"{where}.net")
-            elif name and isinstance(act, str) and act in ACTIVATIONS and ACTIVATIONS[act].unit_slope:
+                if net and net == name and act is not None and not _is_identity(act):
+                    self.err(f"{where}.net", f"{net!r} is the neuron's own name: only an identity neuron may be "
+                                             "its own weighted sum; give the sum another name or leave net out")
+            elif name and _is_identity(act):
                 net = name  # an identity neuron is its own weighted sum: one node, no ·1 factor
             else:
                 net = net_name(name) if name else None
@@ -317,6 +358,12 @@ class _Reader:
                 or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in sizes)):
             self.err("dense.sizes", f"expected at least two positive layer sizes, e.g. [2, 2, 2]; got {_show(sizes)}")
             return (), (), (), ()
+        weights = sum(a * b for a, b in zip(sizes, sizes[1:]))
+        if weights > MAX_WEIGHTS or sum(sizes[1:]) > MAX_NEURONS or len(sizes) - 1 > MAX_DEPTH:
+            self.err("dense.sizes", f"{weights:,} weights in {len(sizes) - 1} layers: derive's per-weight "
+                                    f"derivation takes at most {MAX_WEIGHTS:,} weights, {MAX_NEURONS:,} neurons "
+                                    f"and {MAX_DEPTH} layers (see the README's limits)")
+            return (), (), (), ()
         for key in doc:
             if key not in ("sizes", "activation", "bias"):
                 self.err(f"dense.{key}", "unknown key; expected sizes, activation, bias")
@@ -327,7 +374,7 @@ class _Reader:
             self.err("dense.activation", f"expected one activation or {layers} (one per layer), got {len(acts)}")
             return (), (), (), ()
         for a in acts:
-            if a not in ACTIVATIONS:
+            if not isinstance(a, str) or a not in ACTIVATIONS:
                 self.err("dense.activation", f"unknown activation {_show(a)}; one of {', '.join(ACTIVATIONS)}")
                 return (), (), (), ()
         bias = doc.get("bias", "per_layer")
@@ -368,7 +415,7 @@ class _Reader:
             if key not in ("kind", "outputs", "name"):
                 self.err(f"loss.{key}", "unknown key; expected kind, outputs, name")
         kind = doc.get("kind")
-        if kind not in LOSSES:
+        if not isinstance(kind, str) or kind not in LOSSES:
             self.err("loss.kind", f"unknown loss kind {_show(kind)}; one of {', '.join(LOSSES)}")
             kind = "half_sse"
         name = self.ident(doc.get("name", "L"), "loss.name") or "L"
@@ -393,19 +440,20 @@ class _Reader:
         """Each name means one thing: an input, a node, a target, the loss, or a parameter."""
         owner: dict[str, str] = {}
 
-        def claim(name, what, where):
+        def claim(name, what, where) -> bool:
             if name in owner and owner[name] != what:
                 self.err(where, f"{name!r} is already used as {owner[name]}")
             elif name in owner:
-                self.err(where, f"duplicate {what} {name!r}")
+                self.err(where, f"{name!r} is already the name of another {what.split()[-1]}")
             else:
                 owner[name] = what
+                return True
+            return False
 
         for i, x in enumerate(inputs):
             claim(x, "an input", f"inputs[{i}]")
         for i, n in enumerate(neurons):
-            claim(n.name, "a neuron", f"neuron[{i}].name")
-            if n.net != n.name:
+            if claim(n.name, "a neuron", f"neuron[{i}].name") and n.net != n.name:
                 claim(n.net, "a net sum", f"neuron[{i}] ({n.name}).net")
         targets = {}
         for o, t in loss.outputs:
@@ -461,6 +509,18 @@ class _Reader:
                          "does not reach the loss: feed it into a neuron or list it in loss.outputs")
         return tuple(done)
 
+    def size(self, neurons) -> None:
+        """The documented limits, for networks given as [[neuron]] tables ([dense] checks its sizes)."""
+        weights = sum(len(n.inputs) for n in neurons)
+        depth: dict[str, int] = {}
+        for n in neurons:  # topological order: each source's depth is known
+            depth[n.name] = 1 + max((depth.get(s, 0) for s, _ in n.inputs), default=0)
+        deepest = max(depth.values(), default=0)
+        if weights > MAX_WEIGHTS or len(neurons) > MAX_NEURONS or deepest > MAX_DEPTH:
+            self.err("neuron", f"{len(neurons):,} neurons, {weights:,} weights, {deepest} deep: derive takes at most "
+                               f"{MAX_NEURONS:,} neurons, {MAX_WEIGHTS:,} weights and {MAX_DEPTH} layers "
+                               "(see the README's limits)")
+
     def values(self, doc, params) -> tuple[tuple[str, float], ...]:
         out = []
         for k, v in doc.items():
@@ -481,7 +541,15 @@ class _Reader:
                 self.err(f"data.{k}", f"{k!r} is neither an input nor a target")
                 continue
             vals = v if isinstance(v, (list, tuple)) else [v]
-            nums = [self.number(x, f"data.{k}") for x in vals]
+            if len(vals) > MAX_SAMPLES:
+                self.err(f"data.{k}", f"{len(vals):,} samples: a spec holds at most {MAX_SAMPLES:,} (the generated "
+                                      "module trains on any number)")
+                continue
+            nums = []
+            for x in vals:  # the first bad number is reported, not every one
+                nums.append(self.number(x, f"data.{k}"))
+                if nums[-1] is None:
+                    break
             if not vals:
                 self.err(f"data.{k}", "expected a number or a non-empty list")
             elif all(x is not None for x in nums):
@@ -504,8 +572,8 @@ class _Reader:
         if lr is not None and lr <= 0:
             self.err("train.learning_rate", "must be positive")
         steps = doc.get("steps", 1000)
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-            self.err("train.steps", f"expected a whole number of steps, got {_show(steps)}")
+        if isinstance(steps, bool) or not isinstance(steps, int) or not 0 <= steps <= MAX_STEPS:
+            self.err("train.steps", f"expected a whole number of steps from 0 to {MAX_STEPS:,}, got {_show(steps)}")
             steps = 0
         return Train(lr if lr else 0.5, steps)
 
@@ -517,7 +585,11 @@ class _Reader:
             elif not isinstance(v, str) or not v.strip():
                 self.err(f"latex.{k}", f"expected LaTeX text, got {_show(v)}")
             else:
-                out.append((k, v))
+                why = _latex_problem(v)
+                if why:
+                    self.err(f"latex.{k}", why)
+                else:
+                    out.append((k, v))
         return tuple(out)
 
 
@@ -538,9 +610,40 @@ def _find_cycle(pending) -> list[str]:
     return path[path.index(node):]
 
 
+def _latex_problem(tex: str) -> str:
+    """Why a [latex] value is refused ("" when it is fine): only the harmless subset, balanced braces."""
+    if len(tex) > MAX_LATEX:
+        return f"too long: at most {MAX_LATEX} characters of LaTeX"
+    depth = 0
+    for m in _LATEX_TOKEN.finditer(tex):
+        command, plain, other = m.groups()
+        if command is not None and command not in LATEX_COMMANDS:
+            return (f"\\{command} is not allowed here: use letters, digits, _ ^ {{ }} ' and commands such as "
+                    "\\alpha, \\mathrm, \\hat, \\bar, \\tilde, \\prime")
+        if other is not None:
+            return (f"{_clip(other)!r} is not allowed here: use letters, digits, spaces, _ ^ {{ }} ' , ( ) [ ] "
+                    "+ - * / . | and a few commands")
+        depth += {"{": 1, "}": -1}.get(plain, 0)
+        if depth < 0:
+            return "a '}' closes a brace that was never opened"
+    return "a '{' is never closed" if depth else ""
+
+
+def _is_identity(act) -> bool:
+    return isinstance(act, str) and act in ACTIVATIONS and ACTIVATIONS[act].unit_slope
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    """A user's text shortened for an error message: one line, no control characters."""
+    text = "".join(c if c.isprintable() else "?" for c in text)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def _show(value) -> str:
     if isinstance(value, str):
-        return repr(value)
+        return repr(_clip(value))
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**30:
+        return f"a number of about {int(value.bit_length() * 0.30103) + 1} digits"
     if isinstance(value, dict):
         return "a table"
     if isinstance(value, (list, tuple)):

@@ -47,18 +47,64 @@ STEPS = 200
 
 def _samples(data, names):
     """The named inputs and targets as float arrays of one common length N (a number is one sample)."""
-    arrays = [np.asarray(data[k], dtype=float).reshape(-1) for k in names]
+    arrays = []
+    for k in names:
+        if k not in data:
+            raise ValueError(f"data has no {k!r}: give a number or a 1-D array of samples for each of "
+                             f"{', '.join(names)}")
+        a = _array(data[k], f"data[{k!r}]")
+        if a.ndim > 1:
+            raise ValueError(f"data[{k!r}] has shape {a.shape}: expected a number or a 1-D array of samples")
+        arrays.append(a.reshape(-1))
     if len({a.shape for a in arrays}) > 1:
         try:
             arrays = np.broadcast_arrays(*arrays)
         except ValueError:
             shapes = ", ".join(f"{k}: {a.shape[0]}" for k, a in zip(names, arrays))
             raise ValueError(f"every input and target needs the same number of samples; got {shapes}") from None
+    if arrays[0].shape[0] == 0:
+        raise ValueError("the data has no samples")
     return arrays
+
+
+def _array(value, what):
+    """`value` as a float array; a clear ValueError for None, text, NaN or infinity."""
+    try:
+        a = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what}: expected numbers, got {type(value).__name__}") from None
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"{what}: expected finite numbers, got None, NaN or infinity")
+    return a
+
+
+def _check(params, data):
+    """Why the arguments cannot be used, as a ValueError naming the key: called when a pass fails."""
+    for p in PARAMETERS:
+        if p not in params:
+            raise ValueError(f"params has no {p!r}: give a number for each of PARAMETERS")
+        if _array(params[p], f"params[{p!r}]").ndim:
+            raise ValueError(f"params[{p!r}] is an array: expected one number")
+    _samples(data, INPUTS)
+
+
+def _finite(value, grads, what):
+    if not np.isfinite(value if grads is None else sum(grads.values())):
+        raise ValueError(f"{what} is not finite at these parameters and data: an activation's output is too "
+                         "large for float64 (smaller inputs or weights keep it finite)")
 
 
 def forward(params, data):
     """Every net sum and activation, by name, as an array over the samples."""
+    try:
+        with np.errstate(all="ignore"):
+            return _forward(params, data)
+    except (KeyError, TypeError, ValueError):
+        _check(params, data)
+        raise
+
+
+def _forward(params, data):
     w1 = params["w1"]
     w2 = params["w2"]
     b = params["b"]
@@ -77,6 +123,17 @@ def forward(params, data):
 
 def loss(params, data):
     """The loss L over all samples, a float."""
+    try:
+        with np.errstate(all="ignore"):
+            value = _loss(params, data)
+    except (KeyError, TypeError, ValueError):
+        _check(params, data)
+        raise
+    _finite(value, None, "the loss")
+    return value
+
+
+def _loss(params, data):
     w1 = params["w1"]
     w2 = params["w2"]
     b = params["b"]
@@ -93,7 +150,14 @@ def loss(params, data):
 
 def gradients(params, data):
     """∂L/∂θ for every parameter θ, over all samples: a dict of floats in PARAMETERS order."""
-    return _backprop(params, data, False)[1]
+    try:
+        with np.errstate(all="ignore"):
+            grads = _backprop(params, data, False)[1]
+    except (KeyError, TypeError, ValueError):
+        _check(params, data)
+        raise
+    _finite(0.0, grads, "a gradient")
+    return grads
 
 
 def _backprop(params, data, want_loss):
@@ -162,16 +226,20 @@ def train(params, data, learning_rate, steps, callback=None, freeze=()):
     `freeze` keep their values.
     """
     frozen = _frozen(freeze)
+    _check(params, data)
     params = {p: float(params[p]) for p in PARAMETERS}
     data = dict(zip(INPUTS + TARGETS, _samples(data, INPUTS + TARGETS)))
     history = []
-    for k in range(steps):
-        value, grads = _backprop(params, data, True)
+    for k in range(steps + 1):
+        with np.errstate(all="ignore"):
+            value, grads = _backprop(params, data, True)
         history.append(value)
         if callback is not None:
             callback(k, value, params)
-        params = step(params, grads, learning_rate, frozen)
-    history.append(loss(params, data))
-    if callback is not None:
-        callback(steps, history[-1], params)
+        if not np.isfinite(value):
+            raise ValueError(f"the loss became {value} after {k} steps: the steps diverge; try a smaller "
+                             "learning rate")
+        if k < steps:
+            params = step(params, grads, learning_rate, frozen)
     return params, history
+
