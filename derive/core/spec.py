@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import re
+import reprlib
 import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -629,6 +630,10 @@ def _latex_problem(tex: str) -> str:
     return "a '{' is never closed" if depth else ""
 
 
+_SHORT = reprlib.Repr()  # short reprs of a user's values for messages
+_SHORT.maxlist, _SHORT.maxstring, _SHORT.maxother, _SHORT.maxlevel = 6, 30, 30, 2
+
+
 def _is_identity(act) -> bool:
     return isinstance(act, str) and act in ACTIVATIONS and ACTIVATIONS[act].unit_slope
 
@@ -647,5 +652,5 @@ def _show(value) -> str:
     if isinstance(value, dict):
         return "a table"
     if isinstance(value, (list, tuple)):
-        return "a list"
+        return _SHORT.repr(list(value)[:8])  # a few items: [2], ['tanh', ...]
     return repr(value)

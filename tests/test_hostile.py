@@ -1,0 +1,217 @@
+"""Hostile and broken input (issue 12): each case is its minimal reproducer, run as a user would.
+
+Every bad spec must end in one line on stderr naming the file and the field, exit status 2, no
+traceback, and nothing written; generated modules must import and refuse bad arguments with a
+ValueError naming the key.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import derive
+from derive.codegen import load_module, module_source
+
+ROOT = Path(__file__).parent.parent
+
+CHAIN = '''name = "c"
+inputs = ["x"]
+[[neuron]]
+name = "h"
+activation = "sigmoid"
+inputs = { x = "w1" }
+bias = "b"
+[loss]
+kind = "half_sse"
+outputs = { h = "y" }
+'''
+
+
+def run(*args, cwd=ROOT, stdin=None):
+    return subprocess.run([sys.executable, "-m", "derive.cli", *args], cwd=cwd, input=stdin,
+                          capture_output=True, text=True, timeout=300, check=False)
+
+
+def refused(tmp_path, text: str, *command) -> str:
+    """Run `derive show` (or `command`) on a spec with `text`: exit 2, one line, nothing written."""
+    spec = tmp_path / "bad.toml"
+    spec.write_bytes(text.encode("utf-8") if isinstance(text, str) else text)
+    out = tmp_path / "out"
+    r = run(*(command or ("show",)), str(spec), *(["-o", str(out)] if command else []))
+    assert r.returncode == 2, (r.stdout[-500:], r.stderr[-2000:])
+    assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr, r.stderr
+    assert r.stderr.startswith(f"derive: {spec}: "), r.stderr
+    assert not out.exists()
+    return r.stderr
+
+
+# -- 1. [latex] values reach LaTeX only from a harmless subset ---------------------------------
+
+@pytest.mark.parametrize("value", [r"\\input{/etc/hostname}", r"\\def\\x{\\x}\\x", r"\\catcode`\\@=11",
+                                   r"\\immediate\\write18{ls}", r"x%y", r"{", r"\\\\", "a\\nb"])
+def test_latex_values_outside_the_subset_are_refused(tmp_path, value):
+    err = refused(tmp_path, CHAIN + f'[latex]\nh = "{value}"\n', "explain")
+    assert "latex.h: " in err and "not allowed" in err or "brace" in err or "never closed" in err
+
+
+@pytest.mark.parametrize("value", [r"\\hat{w}_1", "w^{(1)}", r"\\bar{w}", "w_1^{[1]}", "y'", r"\\mathrm{SSR}"])
+def test_ordinary_typeset_names_are_accepted(value):
+    d = derive.derive(derive.loads(CHAIN + f'[latex]\nw1 = "{value}"\n'))
+    assert dict(d.spec.latex)["w1"] == value.replace("\\\\", "\\")
+
+
+# -- 3. net = name on a neuron that is not the identity ------------------------------------------
+
+def test_net_named_like_a_non_identity_neuron_is_an_error(tmp_path):
+    err = refused(tmp_path, CHAIN.replace('name = "h"', 'name = "h"\nnet = "h"'))
+    assert "neuron[0] (h).net: 'h' is the neuron's own name: only an identity neuron" in err
+
+
+def test_net_named_like_an_identity_neuron_is_fine():
+    spec = derive.loads(CHAIN.replace('name = "h"', 'name = "h"\nnet = "h"').replace("sigmoid", "identity"))
+    assert spec.neurons[0].net == "h"
+
+
+# -- 5. wrong value types ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("old, new, field", [
+    ('activation = "sigmoid"', 'activation = ["sigmoid"]', "neuron[0] (h).activation"),
+    ('kind = "half_sse"', "kind = { a = 1 }", "loss.kind"),
+])
+def test_wrong_value_types_are_one_line(tmp_path, old, new, field):
+    assert f": {field}: " in refused(tmp_path, CHAIN.replace(old, new))
+
+
+@pytest.mark.parametrize("activation", ["{a = 1}", '[["tanh"], "relu"]'])
+def test_wrong_dense_activation_types_are_one_line(tmp_path, activation):
+    text = f'name = "d"\n[dense]\nsizes = [2, 2, 1]\nactivation = {activation}\n[loss]\nkind = "sse"\n'
+    assert ": dense.activation: " in refused(tmp_path, text)
+
+
+# -- 6. huge numbers, a byte-order mark ----------------------------------------------------------
+
+@pytest.mark.parametrize("section", ["[values]\nw1 = {n}\n", "[data]\nx = {n}\ny = 1\n", "[train]\nlearning_rate = {n}\n"])
+@pytest.mark.parametrize("digits", [310, 5000])
+def test_huge_integers_are_one_line(tmp_path, section, digits):
+    err = refused(tmp_path, CHAIN + section.format(n="9" * digits))
+    assert "300 digits" in err
+
+
+def test_a_byte_order_mark_is_read_past():
+    spec = derive.loads("\ufeff" + CHAIN)
+    assert spec.name == "c"
+
+
+def test_a_file_with_a_byte_order_mark_runs(tmp_path):
+    spec = tmp_path / "bom.toml"
+    spec.write_bytes(b"\xef\xbb\xbf" + CHAIN.encode())
+    assert run("show", str(spec)).returncode == 0
+
+
+# -- 8. generated modules always import ----------------------------------------------------------
+
+def test_a_title_with_a_nul_is_refused_and_a_module_never_holds_one(tmp_path):
+    refused(tmp_path, CHAIN.replace('name = "c"', 'name = "c"\ntitle = "a\\u0000b"'))
+    spec = derive.from_dict({"name": "c", "inputs": ["x"], "neuron": [
+        {"name": "h", "activation": "tanh", "inputs": {"x": "w"}}], "loss": {"kind": "sse", "outputs": {"h": "y"}}})
+    from derive.codegen.lines import doc_text
+    assert "\x00" not in doc_text("a\x00b\x1b[31m") and "\x1b" not in doc_text("\x1b[31m")
+    load_module(derive.derive(spec))
+
+
+def test_a_parameter_named_debug_is_renamed():
+    d = derive.derive(derive.loads(CHAIN.replace('"w1"', '"__debug__"')))
+    m = load_module(d)
+    g = m.gradients({"__debug__": 0.5, "b": 0.1}, {"x": [1.0, 2.0], "y": [0.0, 1.0]})
+    assert set(g) == {"__debug__", "b"} and "__debug___ =" in module_source(d)
+
+
+# -- 10. sizes past the documented limits --------------------------------------------------------
+
+@pytest.mark.parametrize("sizes", ["[100000, 100000, 1]", "[2, 1000000000, 1]", str([2] * 200)])
+def test_dense_sizes_past_the_limits_are_one_line(tmp_path, sizes):
+    err = refused(tmp_path, f'name = "d"\n[dense]\nsizes = {sizes}\n[loss]\nkind = "sse"\n')
+    assert "dense.sizes: " in err and "README's limits" in err
+
+
+def test_too_many_samples_and_steps_are_one_line(tmp_path):
+    data = "[data]\nx = [" + ", ".join(["1.0"] * 10_001) + "]\ny = 1.0\n"
+    assert ": data.x: 10,001 samples" in refused(tmp_path, CHAIN + data)
+    assert ": train.steps: " in refused(tmp_path, CHAIN + "[train]\nsteps = 1000000000000\n")
+
+
+def test_a_deep_network_of_neurons_is_checked_against_the_depth_limit(tmp_path):
+    neurons = "".join(f'[[neuron]]\nname = "h{k}"\nactivation = "tanh"\ninputs = {{ {"x" if k == 0 else f"h{k - 1}"} = "w{k}" }}\n'
+                      for k in range(150))
+    text = f'name = "deep"\ninputs = ["x"]\n{neurons}[loss]\nkind = "sse"\noutputs = {{ h149 = "y" }}\n'
+    assert "150 deep" in refused(tmp_path, text)
+
+
+def test_paths_of_a_deep_network_are_walked_without_recursion():
+    text = 'name = "d"\n[dense]\nsizes = [1' + ", 1" * 99 + ']\nactivation = "tanh"\n[loss]\nkind = "sse"\n'
+    d = derive.derive(derive.loads(text))
+    assert len(d.paths("w1")[0]) == 2 * 99 + 2
+
+
+# -- 11. generated modules refuse bad arguments with the key named ------------------------------
+
+@pytest.fixture(scope="module")
+def chain_module():
+    return load_module(derive.derive(derive.loads(CHAIN)))
+
+
+GOOD_PARAMS = {"w1": 0.5, "b": 0.1}
+GOOD_DATA = {"x": [1.0, 2.0], "y": [0.0, 1.0]}
+
+
+@pytest.mark.parametrize("params, data, says", [
+    ({"w1": 0.5}, GOOD_DATA, "params has no 'b'"),
+    (GOOD_PARAMS, {"x": [1.0]}, "data has no 'y'"),
+    ({"w1": np.ones(3), "b": 0.1}, GOOD_DATA, "params['w1'] is an array"),
+    ({"w1": None, "b": 0.1}, GOOD_DATA, "params['w1']: expected finite numbers"),
+    (GOOD_PARAMS, {"x": [None, 1.0], "y": [0.0, 1.0]}, "data['x']: expected finite numbers"),
+    (GOOD_PARAMS, {"x": np.ones((2, 2)), "y": [0.0, 1.0]}, "data['x'] has shape (2, 2)"),
+    (GOOD_PARAMS, {"x": [], "y": []}, "no samples"),
+    (GOOD_PARAMS, {"x": "abc", "y": 1.0}, "data['x']: expected numbers"),
+])
+def test_bad_arguments_are_a_value_error_naming_the_key(chain_module, params, data, says):
+    for fn in (chain_module.loss, chain_module.gradients, chain_module.forward):
+        if fn is chain_module.forward and "'y'" in says:
+            continue  # forward needs no targets
+        with pytest.raises(ValueError, match=says.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")):
+            fn(params, data)
+
+
+def test_an_overflowing_output_is_a_value_error_not_inf_with_warnings():
+    m = load_module(derive.derive(derive.loads(CHAIN.replace("sigmoid", "exp"))))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning may escape
+        with pytest.raises(ValueError, match="not finite"):
+            m.loss({"w1": 1000.0, "b": 0.0}, {"x": [1.0], "y": [0.0]})
+        with pytest.raises(ValueError, match="not finite"):
+            m.gradients({"w1": 1000.0, "b": 0.0}, {"x": [1.0], "y": [0.0]})
+        assert np.isfinite(m.loss({"w1": 1.0, "b": 0.0}, {"x": [1.0], "y": [0.0]}))
+
+
+# -- 14. one cause, one line -----------------------------------------------------------------
+
+def test_dense_sizes_of_one_layer_is_one_line_showing_the_value(tmp_path):
+    err = refused(tmp_path, 'name = "d"\n[dense]\nsizes = [2]\n[loss]\nkind = "sse"\n')
+    assert "dense.sizes" in err and "[2]" in err and "loss.outputs" not in err
+
+
+def test_an_unknown_dense_bias_is_one_line(tmp_path):
+    err = refused(tmp_path, 'name = "d"\n[dense]\nsizes = [2, 2, 1]\nbias = "shared"\n[loss]\nkind = "sse"\n')
+    assert "dense.bias" in err
+
+
+def test_the_name_rule_says_what_it_accepts():
+    with pytest.raises(derive.SpecError, match="not starting with a digit"):
+        derive.loads(CHAIN.replace('"w1"', '"1w"'))
+    assert derive.loads(CHAIN.replace('"w1"', '"_w1"')).parameters[0] == "_w1"
