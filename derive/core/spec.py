@@ -21,6 +21,7 @@ the CLI prints one line per problem and exits with status 2.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import reprlib
@@ -56,7 +57,7 @@ LATEX_COMMANDS = frozenset({
     "mathrm", "mathit", "mathbf", "mathsf", "mathcal", "hat", "bar", "tilde", "vec", "dot", "ddot", "check",
     "breve", "prime", "ell", "star", "ast", "circ",
 })
-_LATEX_TOKEN = re.compile(r"\\([A-Za-z]+)|([A-Za-z0-9_^{}',()\[\]+\-*/.| ])|(.)", re.S)
+_LATEX_TOKEN = re.compile(r"\\([A-Za-z]+)|([A-Za-z0-9_^{}',()\[\]+\-*/.| ])|(.)", re.DOTALL)
 _TOML_LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
@@ -359,7 +360,7 @@ class _Reader:
                 or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in sizes)):
             self.err("dense.sizes", f"expected at least two positive layer sizes, e.g. [2, 2, 2]; got {_show(sizes)}")
             return (), (), (), ()
-        weights = sum(a * b for a, b in zip(sizes, sizes[1:]))
+        weights = sum(a * b for a, b in itertools.pairwise(sizes))
         if weights > MAX_WEIGHTS or sum(sizes[1:]) > MAX_NEURONS or len(sizes) - 1 > MAX_DEPTH:
             self.err("dense.sizes", f"{weights:,} weights in {len(sizes) - 1} layers: derive's per-weight "
                                     f"derivation takes at most {MAX_WEIGHTS:,} weights, {MAX_NEURONS:,} neurons "
