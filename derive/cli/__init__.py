@@ -7,8 +7,8 @@
     derive explain SPEC [--format ...]      write the LaTeX / PDF / Markdown derivation
     derive build SPEC                       write everything into output/<name>/
 
-Each subcommand is one module offering `add_arguments(parser)` and `run(args) -> int`; a user's
-mistake (a bad spec, an unknown parameter) is one line on stderr and exit status 2.
+Each subcommand is one module offering `add_arguments(parser)` (SPEC, which all take, comes first)
+and `run(args) -> int`; a user's mistake (a bad spec, an unknown parameter) is one line on stderr, exit 2.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import os
 import sys
 
 from ..core.spec import SpecError
+from ..explain.render import PdfError
 from . import build, check, codegen, explain, show, train
 from .base import UsageError
 
@@ -33,6 +34,7 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, module in COMMANDS.items():
         p = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        p.add_argument("spec", metavar="SPEC", help=getattr(module, "SPEC_HELP", "the network spec (TOML)"))
         module.add_arguments(p)
         p.set_defaults(run=module.run)
     args = parser.parse_args(argv)
@@ -44,7 +46,7 @@ def main(argv=None) -> int:
         for line in e.lines():
             print(f"derive: {line}", file=sys.stderr)
         return 2
-    except UsageError as e:
+    except (UsageError, PdfError) as e:
         print(f"derive: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -54,7 +56,3 @@ def main(argv=None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141
-
-
-if __name__ == "__main__":
-    sys.exit(main())

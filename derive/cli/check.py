@@ -16,7 +16,6 @@ HELP = ("judge a chain-rule equation ∂L/∂θ = Σ Π ∂a/∂b (LaTeX) agains
 
 
 def add_arguments(p) -> None:
-    p.add_argument("spec", metavar="SPEC", help="the network spec (TOML)")
     p.add_argument("equation", metavar="EQUATION", nargs="?",
                    help=r"the equation in LaTeX, e.g. '\frac{\partial L}{\partial w_1} = ...' "
                         "(quote it; '-' or nothing reads standard input)")

@@ -7,22 +7,18 @@ import sys
 from ..core.chain import derive
 from ..core.spec import load
 from ..explain.terminal import pretty
-from .base import UsageError
+from .base import check_parameters
 
 HELP = "print every parameter's paths to the loss, chain-rule products, error signals and result"
 
 
 def add_arguments(p) -> None:
-    p.add_argument("spec", metavar="SPEC", help="the network spec (TOML)")
     p.add_argument("--param", "-p", action="append", metavar="θ",
                    help="show only this parameter (repeatable)")
 
 
 def run(args) -> int:
     d = derive(load(args.spec))
-    unknown = [p for p in args.param or () if p not in d.parameters]
-    if unknown:
-        raise UsageError(f"{args.spec}: --param {unknown[0]}: not a parameter; "
-                         f"parameters are {', '.join(d.parameters)}")
+    check_parameters(args, d, "--param", args.param)
     sys.stdout.write(pretty(d, args.param))
     return 0

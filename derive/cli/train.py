@@ -11,17 +11,16 @@ import numpy as np
 from ..codegen import load_module
 from ..core.chain import derive
 from ..core.spec import Problem, SpecError, load
-from .base import UsageError
-from .files import write_atomic
+from .base import UsageError, check_parameters, write
 
 HELP = "train the network on its [data] by gradient descent and print the fitted parameters"
+SPEC_HELP = "the network spec (TOML) with [data]"
 
 _BAR = 30  # characters in the terminal progress bar
 _LINES = 10  # loss lines printed over a run when the output is not a terminal
 
 
 def add_arguments(p) -> None:
-    p.add_argument("spec", metavar="SPEC", help="the network spec (TOML) with [data]")
     p.add_argument("--steps", type=int, metavar="N", help="number of steps (default: [train] steps)")
     p.add_argument("--learning-rate", "--lr", type=float, metavar="LR",
                    help="step size (default: [train] learning_rate)")
@@ -50,10 +49,7 @@ def run(args) -> int:
     plt = _pyplot() if args.plot else None
     d = derive(spec)
     frozen = args.freeze or []
-    unknown = [p for p in frozen if p not in d.parameters]
-    if unknown:
-        raise UsageError(f"{args.spec}: --freeze {unknown[0]}: not a parameter; "
-                         f"parameters are {', '.join(d.parameters)}")
+    check_parameters(args, d, "--freeze", frozen)
     m = load_module(d)
     start = _start(d, spec, args.seed)
     data = {k: np.array(v) for k, v in spec.data}
@@ -76,10 +72,8 @@ def run(args) -> int:
 def _start(d, spec, seed: int) -> dict:
     """The spec's [values]; parameters without one start uniformly in [-1, 1] from `seed`."""
     values = dict(spec.values)
-    rng = np.random.default_rng(seed)
     missing = [p for p in d.parameters if p not in values]
-    for p, v in zip(missing, rng.uniform(-1.0, 1.0, len(missing))):
-        values[p] = float(v)
+    values.update(zip(missing, np.random.default_rng(seed).uniform(-1.0, 1.0, len(missing)).tolist()))
     if missing:
         print(f"{len(missing)} parameter{'s' * (len(missing) != 1)} without [values] start at random "
               f"(seed {seed})", file=sys.stderr)
@@ -142,14 +136,9 @@ def _plot(plt, history, loss: str, name: str, path: str) -> None:
     ax.plot(range(len(history)), history)
     if min(history) > 0 and max(history) / min(history) > 100:
         ax.set_yscale("log")
-    ax.set_xlabel("step")
-    ax.set_ylabel(loss)
-    ax.set_title(f"{name}: {loss} during training")
+    ax.set(xlabel="step", ylabel=loss, title=f"{name}: {loss} during training")
     ax.grid(True, alpha=0.3)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, metadata={"Software": None})
     plt.close(fig)
-    try:
-        write_atomic(path, buf.getvalue())
-    except OSError as e:
-        raise UsageError(f"--plot {path}: cannot write: {e.strerror or e}") from None
+    write(path, buf.getvalue(), what=f"--plot {path}")

@@ -131,11 +131,11 @@ def layout(d: Derivation, names=None) -> Diagram:
     # (source, destination, parameter or target) in drawing order
     links = [(src, n.name, w) for n in spec.neurons for src, w in n.inputs]
     links += [(o, d.loss, t) for o, t in spec.loss.outputs]
-    incoming: dict[str, list] = {}
-    outgoing: dict[str, list] = {}
+    incoming: dict[str, list] = {name: [] for name in pos}
+    outgoing: dict[str, list] = {name: [] for name in pos}
     for link in links:
-        incoming.setdefault(link[1], []).append(link)
-        outgoing.setdefault(link[0], []).append(link)
+        incoming[link[1]].append(link)
+        outgoing[link[0]].append(link)
     # ends of the edges at one side of a node are spread top to bottom by the other end's height
     for group, other in ((incoming, 0), (outgoing, 1)):
         for v in group.values():
@@ -159,10 +159,9 @@ def layout(d: Derivation, names=None) -> Diagram:
                            printer.name(label), label, f"{at:.2f}", "bend left=22" if span > 1 else "",
                            "" if to_loss else label,
                            max(len(outgoing[src]), len(incoming[dst])) > CROWDED))
-    for n in spec.neurons:
-        if n.bias:
-            edges.append(DEdge((n.bias, n.name), f"{ids[n.name]}b", ids[n.name], f"({ids[n.name]}b)", f"({ids[n.name]}.north west)",
-                               "", n.bias, "0.5", "", n.bias))
+    edges += [DEdge((n.bias, n.name), f"{ids[n.name]}b", ids[n.name], f"({ids[n.name]}b)",
+                    f"({ids[n.name]}.north west)", "", n.bias, "0.5", "", n.bias)
+              for n in spec.neurons if n.bias]
     return Diagram(tuple(nodes), tuple(edges))
 
 
@@ -183,25 +182,19 @@ def highlight(diagram: Diagram, d: Derivation, param: str, context: bool = True)
     spec = d.spec
     neuron_of = {n.net: n.name for n in spec.neurons} | {n.name: n.name for n in spec.neurons}
     colors = path_colors(len(d.paths(param)))
-    used: dict[tuple, list[str]] = {}
+    used: dict[tuple, dict[str, None]] = {}  # edge key -> the colours of the paths along it, each once
     lit_nodes: dict[str, str] = {}
     for path, color in zip(d.paths(param), colors):
-        steps = []
-        first = neuron_of[path[1]]
-        steps += [e.key for e in diagram.edges if e.key[1] == first and e.param == param]
-        for a, b in itertools.pairwise(path[1:]):
-            if b == d.loss:
-                steps.append((a, b))
-            elif neuron_of.get(a) != neuron_of.get(b):
-                steps.append((a, neuron_of[b]))
+        steps = [e.key for e in diagram.edges if e.key[1] == neuron_of[path[1]] and e.param == param]
+        steps += [(a, b if b == d.loss else neuron_of[b]) for a, b in itertools.pairwise(path[1:])
+                  if b == d.loss or neuron_of.get(a) != neuron_of.get(b)]
         for node in path[1:-1]:
             lit_nodes.setdefault(neuron_of[node], color)
         for key in steps:
-            if color not in used.setdefault(key, []):
-                used[key].append(color)
+            used.setdefault(key, {})[color] = None
     edges = []
     for e in diagram.edges:
-        cs = used.get(e.key, [])
+        cs = list(used.get(e.key, ()))
         vertical = e.key[0] in spec.parameters and e.label == ""  # a bias: its edge runs downwards
         strokes = tuple(Stroke(c, f"{'xshift' if vertical else 'yshift'}="
                                   f"{_cm(((len(cs) - 1) / 2 - k) * STROKE_GAP)}pt") for k, c in enumerate(cs))

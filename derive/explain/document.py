@@ -1,11 +1,9 @@
 r"""The explanation document as plain data: every formula printed, every number formatted, no LaTeX layout.
 
-`build(d)` reads a Derivation (and, for the worked example, `derive.core.interpret`) and returns a
-`Document` of strings, numbers, tuples and small dataclasses.  The templates
-(templates/explain.tex.j2, templates/explain.md.j2) only lay it out: they contain no math and call
-nothing.  Every expression is printed by `derive.printing.LatexPrinter` from the derivation's own
-SymPy objects (edges' `display` forms, δ terms, equations); nothing here differentiates or
-simplifies.
+`build(d)` returns a `Document` of strings, numbers, tuples and small dataclasses, which the templates
+(templates/explain.*.j2) only lay out: they contain no math and call nothing.  Every expression is
+printed by `LatexPrinter` from the derivation's own SymPy objects (edges' `display` forms, δ terms,
+equations); nothing here differentiates or simplifies.
 
 >>> import derive
 >>> doc = build(derive.derive(derive.load("examples/mazur.toml")))
@@ -95,24 +93,21 @@ class Check:
 class Notation:
     """The document's generic symbols, as LaTeX, so that the templates write no math of their own."""
 
-    theta: str  # a parameter in general: \theta
-    delta: str  # an error signal in general: \delta
-    alpha: str  # the learning rate: \alpha
     gradient: str  # ∂L/∂θ
     delta_def: str  # δ_v = ∂L/∂v
     step: str  # step = ∂L/∂θ × α
-    new: str  # new θ = old − step
-    old: str  # old θ
+    theta: str = r"\theta"  # a parameter in general
+    delta: str = r"\delta"  # an error signal in general
+    alpha: str = r"\alpha"  # the learning rate
+    new: str = r"\text{new } \theta = \text{old} - \text{step}"
+    old: str = r"\text{old } \theta"
 
 
 def _notation(d: Derivation, names: dict) -> Notation:
     generic = LatexPrinter({**names, "θ": r"\theta", "v": "v"})
     grad = latex_factor(Factor(d.loss, "θ"), generic)
-    alpha = r"\alpha"
-    return Notation(r"\theta", r"\delta", alpha, grad,
-                    f"{generic.name('δ_v')} = {latex_factor(Factor(d.loss, 'v'), generic)}",
-                    rf"\text{{step}} = {grad} \times {alpha}", r"\text{new } \theta = \text{old} - \text{step}",
-                    r"\text{old } \theta")
+    return Notation(grad, f"{generic.name('δ_v')} = {latex_factor(Factor(d.loss, 'v'), generic)}",
+                    rf"\text{{step}} = {grad} \times \alpha")
 
 
 @dataclass(frozen=True)
@@ -134,10 +129,6 @@ class Document:
     learning_rate: str
     example: Example | None
     notation: Notation
-
-
-def _label(name: str) -> str:
-    return "param-" + "".join(c if c.isalnum() else "-" for c in name)
 
 
 def _mistake(d: Derivation, printer) -> tuple[str, Mistake] | None:
@@ -176,23 +167,13 @@ def _param_section(d: Derivation, p: str, diagram: Diagram, printer, sym, value:
     chain = d.chain(p)
     colors = path_colors(len(paths))
     listed = len(paths) if len(paths) <= MAX_PATHS_LISTED else 2
-    hexes = dict(PALETTE)
-    views = tuple(PathView(colors[i], hexes[colors[i]], r" \to ".join(printer.name(n) for n in paths[i]),
-                           r" \, ".join(latex_factor(f, printer) for f in chain.products[i]))
-                  for i in range(listed))
+    views = tuple(PathView(c, dict(PALETTE)[c], r" \to ".join(printer.name(n) for n in path),
+                           r" \, ".join(latex_factor(f, printer) for f in prod))
+                  for c, path, prod in zip(colors[:listed], paths, chain.products))
     grad = latex_factor(Factor(d.loss, p), printer)
-    factors: dict[Factor, None] = {}
-    for prod in chain.products:
-        for f in prod:
-            factors.setdefault(f)
-    local_items = []
-    notes: dict[str, None] = {}
-    for f in factors:
-        e = d.edge(f.num, f.den)
-        local_items.append(f"{latex_factor(f, printer)} = {sym.doprint(e.display)}")
-        note = d.equation(e.dst).op.derivative_note
-        if note:
-            notes.setdefault(note)
+    edges = {f: d.edge(f.num, f.den) for prod in chain.products for f in prod}  # each local partial once
+    local_items = [f"{latex_factor(f, printer)} = {sym.doprint(e.display)}" for f, e in edges.items()]
+    notes = tuple(filter(None, dict.fromkeys(d.equation(e.dst).op.derivative_note for e in edges.values())))
     uses = d.uses(p)
     leibniz_delta = " + ".join(
         f"{latex_factor(e.factor, printer)} \\, {printer.name(delta_symbol(e.dst).name)}" for e in uses)
@@ -205,10 +186,10 @@ def _param_section(d: Derivation, p: str, diagram: Diagram, printer, sym, value:
         if max(width(t) for t in out_terms) <= BUDGET and width(" ".join(out_terms)) <= WRITTEN_OUT_MAX:
             written_rows = chain_rows(grad, [out_terms])
     return ParamSection(
-        p, printer.name(p), _label(p), grad,
+        p, printer.name(p), "param-" + "".join(c if c.isalnum() else "-" for c in p), grad,
         tuple(printer.name(e.dst) for e in uses), len(paths), views,
         highlight(diagram, d, p, context=len(d.spec.neurons) <= CONTEXT_MAX),
-        len(paths) - listed, pack(local_items), tuple(notes), result, delta_form,
+        len(paths) - listed, pack(local_items), notes, result, delta_form,
         tuple(dict.fromkeys(printer.name(delta_symbol(e.dst).name) for e in uses if e.dst != d.loss)),
         written_rows, value, mistake[1] if mistake and mistake[0] == p else None,
         _checks(d, p) if mistake and mistake[0] == p else ())
@@ -232,13 +213,10 @@ def _legend(d: Derivation, printer, layout_crowded: bool) -> tuple[tuple[str, tu
     spec = d.spec
     names = printer.name
     out = [("inputs", tuple(names(i) for i in spec.inputs))]
-    by_act: dict[str, list[str]] = {}
-    for n in spec.neurons:
-        by_act.setdefault(n.activation, []).append(n.name)
-    for act, members in by_act.items():
+    for act in dict.fromkeys(n.activation for n in spec.neurons):
         what = ("identity neurons, their output is their weighted sum" if ACTIVATIONS[act].unit_slope else
                 f"{act} neurons, each drawn as its weighted sum beside its output")
-        out.append((what, tuple(names(m) for m in members)))
+        out.append((what, tuple(names(n.name) for n in spec.neurons if n.activation == act)))
     biases = {n.bias for n in spec.neurons if n.bias}
     where = ("written on their edges where there is room (the forward pass says which edge each one is on)"
              if layout_crowded else "written on their edges")
@@ -273,12 +251,10 @@ def build(d: Derivation, params=None, numbers: bool = True) -> Document:
                               [terms(times_delta(d, dl.terms), sym)]))
     mistake = _mistake(d, printer)
     sections = tuple(_param_section(d, p, diagram, printer, sym, values.get(p, ""), mistake) for p in chosen)
-    overview = tuple((s.tex, s.label, s.n_paths, s.delta_form, s.value)
-                     for s in sections)
-    alpha = r"\alpha"
+    overview = tuple((s.tex, s.label, s.n_paths, s.delta_form, s.value) for s in sections)
     updates = tuple(
         (Row(rf"\text{{step}}_{{{printer.name(p)}}}",
-             rf"= {latex_factor(Factor(d.loss, p), printer)} \times {alpha}"),
+             rf"= {latex_factor(Factor(d.loss, p), printer)} \times \alpha"),
          Row(rf"{printer.name(p)}^{{\text{{new}}}}",
              rf"= {printer.name(p)} - \text{{step}}_{{{printer.name(p)}}}"))
         for p in d.parameters)

@@ -21,8 +21,6 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-import jinja2
-
 from ..printing.templates import environment, templates_dir
 from .document import Document
 from .texmath import tex_text
@@ -50,23 +48,17 @@ class PdfError(Exception):
 def _tex(s: str) -> str:
     """Plain text for LaTeX: specials escaped, characters the preamble does not know replaced,
     and a formula in the text (t − y) kept on one line."""
-    out = []
-    for c in re.sub(r" ([−+=×]) ", r"~\1~", tex_text(s)):
-        out.append(c if ord(c) < 0x250 or c in UNICODE_TEX else "?")
-    return "".join(out)
-
-
-def _environment() -> jinja2.Environment:
-    env = environment("tex")
-    env.filters["tex"] = _tex
-    env.filters["capitalize_first"] = lambda s: s[:1].upper() + s[1:]
-    env.globals["unicode_tex"] = sorted((f"{ord(c):04X}", tex) for c, tex in UNICODE_TEX.items())
-    return env
+    kept = re.sub(r" ([−+=×]) ", r"~\1~", tex_text(s))
+    return "".join(c if ord(c) < 0x250 or c in UNICODE_TEX else "?" for c in kept)
 
 
 def render(fmt: str, doc: Document) -> str:
     """The document as text in `fmt` ("tex" or "md")."""
-    return _environment().get_template(FORMATS[fmt]).render(doc=doc)
+    env = environment("tex")
+    env.filters["tex"] = _tex
+    env.filters["capitalize_first"] = lambda s: s[:1].upper() + s[1:]
+    env.globals["unicode_tex"] = sorted((f"{ord(c):04X}", tex) for c, tex in UNICODE_TEX.items())
+    return env.get_template(FORMATS[fmt]).render(doc=doc)
 
 
 def compile_pdf(tex: str, name: str, runs: int = 2) -> bytes:

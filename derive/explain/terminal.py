@@ -41,8 +41,7 @@ def pretty(d: Derivation, params=None) -> str:
     for p in params:
         if p not in d.parameters:
             raise KeyError(f"{p!r} is not a parameter; parameters are {', '.join(d.parameters)}")
-    out = [f"{spec.name}" + (f": {spec.title}" if spec.title else ""), ""]
-    out.append("forward pass")
+    out = [f"{spec.name}" + (f": {spec.title}" if spec.title else ""), "", "forward pass"]
     out += [f"  {eq.name} = {eq.op.text(eq, text)}" for eq in d.equations]
     out.append(f"  ({spec.loss.name} is {d.loss_op.description}, per sample)")
     # with --param, only the error signals those parameters' gradients are built from

@@ -22,18 +22,8 @@ import sympy as sp
 
 from ..printing.printers import LatexPrinter
 
-__all__ = [
-    "BUDGET",
-    "Row",
-    "chain_rows",
-    "number",
-    "numeric_printer",
-    "pack",
-    "symbolic_printer",
-    "terms",
-    "tex_text",
-    "width",
-]
+__all__ = ["BUDGET", "Row", "chain_rows", "number", "numeric_printer", "pack", "symbolic_printer", "terms",
+           "tex_text", "width"]
 
 BUDGET = 68  # characters of visible math that fit on one line of the document (11pt, 2.2cm margins)
 DIGITS = 9  # significant digits of every number shown: the published worked examples use 9
@@ -57,10 +47,8 @@ def symbolic_printer(names=None, order: str = "none") -> LatexPrinter:
 
 
 def numeric_printer(values: dict, names=None) -> LatexPrinter:
-    """A printer that writes each name's value in its place: w1·x at w1 = −0.7 gives (−0.7) × 0.5.
-
-    Negative values are parenthesised so that products and powers read correctly.
-    """
+    """A printer that writes each name's value in its place: w1·x at w1 = −0.7 gives (−0.7) × 0.5
+    (negative values parenthesised, so that products and powers read correctly)."""
     shown = dict(names or {})
     for k, v in values.items():
         s = number(v)
@@ -76,10 +64,7 @@ _SCRIPT = re.compile(r"[_^]\{([^{}]*)\}")
 def width(latex: str) -> float:
     """Roughly how many characters wide `latex` is when typeset (fractions count their wider part)."""
     s = _COMMAND.sub("", latex)
-    while True:
-        t = _FRAC.sub(lambda m: "x" * round(max(width(m.group(1)), width(m.group(2)))), s)
-        if t == s:
-            break
+    while (t := _FRAC.sub(lambda m: "x" * round(max(width(m.group(1)), width(m.group(2)))), s)) != s:
         s = t
     s = _SCRIPT.sub(lambda m: "x" * round(0.7 * width(m.group(1))), s)
     s = re.sub(r"\\[A-Za-z]+", "x", s)  # any other command is about one symbol wide
@@ -89,10 +74,8 @@ def width(latex: str) -> float:
 
 
 def terms(expr, printer: LatexPrinter) -> list[str]:
-    """The top-level terms of a sum, each printed, signs attached: ['a', '+ b', '- c'].
-
-    A product or a single term gives one piece; only sums are broken.
-    """
+    """The top-level terms of a sum, each printed, signs attached: ['a', '+ b', '- c'] (a product
+    or a single term gives one piece: only sums are broken)."""
     if not isinstance(expr, sp.Add):
         return [printer.doprint(expr)]
     out = []
@@ -169,8 +152,6 @@ def chain_rows(lhs: str, pieces, budget: float = BUDGET) -> tuple[Row, ...]:
 
 _TEX_SPECIAL = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
                 "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}"}
-
-
 _POWER = re.compile(r"\^(\w+)")
 
 

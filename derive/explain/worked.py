@@ -54,11 +54,10 @@ def has_numbers(d: Derivation) -> bool:
     return bool(spec.data) and set(dict(spec.values)) >= set(d.parameters)
 
 
-def _with_numbers(expr, sym, num, value: float) -> list:
-    """formula = the formula with numbers = value; a lone name is not written twice (δ = 0.19)."""
-    if expr.is_Atom:
-        return [sym.doprint(expr), number(value)]
-    return [terms(expr, sym), terms(expr, num), number(value)]
+def _numbered(lhs: str, expr, value: float, sym, num) -> tuple[Row, ...]:
+    """lhs = formula = the formula with numbers = value; a lone name is not written twice (δ = 0.19)."""
+    shown = [sym.doprint(expr)] if expr.is_Atom else [terms(expr, sym), terms(expr, num)]
+    return chain_rows(lhs, [*shown, number(value)])
 
 
 def _sample(d: Derivation, s, index: int, names: dict, printer, sym) -> SampleView:
@@ -83,18 +82,13 @@ def _sample(d: Derivation, s, index: int, names: dict, printer, sym) -> SampleVi
             simple.append(" = ".join([f, *pieces, value]))
         else:
             locals_ += chain_rows(f, [sym.doprint(e.display), num.doprint(e.display), value])
-    deltas = []
-    for dl in d.deltas:
-        if dl.is_loss:
-            continue
-        expr = times_delta(d, dl.terms)
-        deltas += chain_rows(printer.name(delta_symbol(dl.node).name),
-                             _with_numbers(expr, sym, num, s.deltas[dl.node]))
-    grads = []
-    for p, uses in d.gradient_terms:
-        grads += chain_rows(latex_factor(Factor(d.loss, p), printer),
-                            _with_numbers(times_delta(d, uses), sym, num, s.gradients[p]))
-    return SampleView(index, given, tuple(forward), tuple(locals_), pack(simple), tuple(deltas), tuple(grads))
+    deltas = tuple(row for dl in d.deltas if not dl.is_loss
+                   for row in _numbered(printer.name(delta_symbol(dl.node).name), times_delta(d, dl.terms),
+                                        s.deltas[dl.node], sym, num))
+    grads = tuple(row for p, uses in d.gradient_terms
+                  for row in _numbered(latex_factor(Factor(d.loss, p), printer), times_delta(d, uses),
+                                       s.gradients[p], sym, num))
+    return SampleView(index, given, tuple(forward), tuple(locals_), pack(simple), deltas, grads)
 
 
 def _total(lhs: str, per_sample, scale: sp.Rational, total: float) -> tuple[Row, ...]:
@@ -107,12 +101,11 @@ def _total(lhs: str, per_sample, scale: sp.Rational, total: float) -> tuple[Row,
     return chain_rows(lhs, [terms(expr, num), number(total)])
 
 
-def worked_example(d: Derivation, names=None, numbers=None) -> Example | None:
+def worked_example(d: Derivation, names=None) -> Example | None:
     """The worked example at the spec's [values] over its [data]; None when the spec has no numbers."""
-    if numbers is None:
-        if not has_numbers(d):
-            return None
-        numbers = evaluate(d)
+    if not has_numbers(d):
+        return None
+    numbers = evaluate(d)
     spec = d.spec
     names = dict(spec.latex) if names is None else dict(names)
     printer = LatexPrinter(names)
