@@ -14,9 +14,8 @@ the derivatives and are compared with the local partials they stand for at fixed
 of the network (every node computed forward from random inputs, targets and parameters), so any
 correct way of writing them is accepted.
 
-Names are matched the way people write them: w_{1}, w_1 and w1 are all w1; net_{h1} is net_h1;
-out_h1 is h1 (the classic example's name for a neuron's output) and net_h1 is h1's weighted sum
-when the spec names them otherwise; L and E are the loss when no node has that name.
+Names are matched the way people write them (w_{1}, w_1 and w1 are all w1; L and E are the
+loss): spelling.py has the rules.
 
 >>> import derive
 >>> d = derive.derive(derive.load("examples/mazur.toml"))

@@ -1,6 +1,6 @@
 """Judging one equation: line each product's factors up into a chain from θ to the loss, count paths.
 
-`Judge(d).run(equation)` reads the learner's LaTeX (latexparse.py), resolves every name as it
+`Judge(d).run(equation)` reads the learner's LaTeX (parse.py), resolves every name as it
 is spelled (spelling.py), and for each product of the right side:
 
 - sorts its derivatives along the network and walks them from θ: each denominator must be where
@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import itertools
 import weakref
-from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
@@ -34,16 +33,7 @@ import sympy as sp
 from ..core.derivation import Derivation, Factor
 from ..core.graph import symbol
 from ..printing.printers import LatexPrinter, latex_factor
-from .parse import (
-    Derivative,
-    EquationError,
-    Name,
-    Number,
-    parse,
-    product_terms,
-    span,
-    to_sympy,
-)
+from .parse import Derivative, EquationError, Name, Number, parse, product_terms, span, to_sympy
 from .probe import POINTS, Numbers, close, constant_ratio, matching_run, mul
 from .routes import Graph, compact, factor_routes, path_count, topological
 from .spelling import Names
@@ -72,9 +62,7 @@ class _Network:
     """What the checker knows about one derivation, built once and shared by every check of it."""
 
     def __init__(self, d: Derivation):
-        self.names = Names(d)
-        self.graph = Graph(d)
-        self.d = d
+        self.d, self.names, self.graph = d, Names(d), Graph(d)
 
     @cached_property
     def numbers(self) -> Numbers:
@@ -100,8 +88,7 @@ class Judge:
     def __init__(self, d: Derivation):
         self.d = d
         self.net = _network(d)
-        self.names = self.net.names
-        self.graph = self.net.graph
+        self.names, self.graph = self.net.names, self.net.graph
         self.shown = {}  # network name -> how the learner wrote it, when that differs (L for E_total)
         self.notes: list[str] = []
         self.held: list[tuple[int, _Factor]] = []  # skipping factors that hold other routes fixed
@@ -118,9 +105,6 @@ class Judge:
     def ftext(self, num: str, den: str) -> str:
         return f"∂{self.show(num)}/∂{self.show(den)}"
 
-    def path_text(self, path) -> str:
-        return " → ".join(path)
-
     def product_text(self, path) -> str:
         return " · ".join(self.ftext(b, a) for a, b in itertools.pairwise(path))
 
@@ -130,18 +114,14 @@ class Judge:
     def resolve(self, name: Name, problems: list, term: int, factor: str = "") -> str | None:
         found, why, alias = self.names.resolve(name)
         if found is None:
-            problems.append(Problem("unknown-name", term, why + self.hint(), factor))
+            hint = f" (parameters: {', '.join(self.d.parameters)}; loss: {self.d.loss})"
+            problems.append(Problem("unknown-name", term, why + hint, factor))
             return None
         if alias:
             if found == self.d.loss:  # the learner's L or E stands for the loss everywhere in the verdict
                 self.shown.setdefault(found, name.exact)
-                self.notes.append(f"{name.exact} is read as the loss {found}")
-            else:
-                self.notes.append(f"{name.exact} is read as {found}")
+            self.notes.append(f"{name.exact} is read as {'the loss ' if found == self.d.loss else ''}{found}")
         return found
-
-    def hint(self) -> str:
-        return f" (parameters: {', '.join(self.d.parameters)}; loss: {self.d.loss})"
 
     # the whole equation
     def run(self, text: str) -> Verdict:
@@ -153,18 +133,17 @@ class Judge:
     def _run(self, text: str) -> Verdict:
         eq = parse(text)
         if not isinstance(eq.lhs, Derivative):
-            a, _ = span(eq.lhs)
-            raise EquationError("the left side should be one derivative, ∂L/∂θ", a, eq.text)
+            raise EquationError("the left side should be one derivative, ∂L/∂θ", span(eq.lhs)[0], eq.text)
         terms_ast = product_terms(eq.rhs, eq.text)
         problems: list[Problem] = []
         T = self.resolve(eq.lhs.num, problems, 0, "left side")
         S = self.resolve(eq.lhs.den, problems, 0, "left side")
         if T is None or S is None:
-            return self.verdict(False, eq, T or eq.lhs.num.exact, S or eq.lhs.den.exact, (), problems, ())
+            return self.verdict(T or eq.lhs.num.exact, S or eq.lhs.den.exact, (), problems, ())
         left = self.left_side(T, S)
         if left:
             problems.append(Problem("left-side", 0, left))
-            return self.verdict(False, eq, T, S, (), problems, ())
+            return self.verdict(T, S, (), problems, ())
         self.T, self.S = T, S
         count = path_count(self.d, S, T)
         if count > MAX_PATHS:
@@ -172,10 +151,9 @@ class Judge:
                                 f"{MAX_PATHS}", 0, eq.text)
         self.paths = tuple(self.graph.routes(S, T))
         self.on_path = {n for p in self.paths for n in p}
-        terms = [self.term(i + 1, factors, eq.text, problems) for i, factors in enumerate(terms_ast)]
+        terms = [self.term(i, factors, problems) for i, factors in enumerate(terms_ast, 1)]
         self.coverage(terms, problems)
-        ok = not problems
-        return self.verdict(ok, eq, T, S, tuple(terms), problems, self.paths)
+        return self.verdict(T, S, tuple(terms), problems, self.paths)
 
     def left_side(self, T: str, S: str) -> str:
         kind = self.names.kind
@@ -188,7 +166,7 @@ class Judge:
             return f"{T} does not depend on {S}, so ∂{self.show(T)}/∂{S} = 0: no path leads from {S} to {T}"
         return ""
 
-    def verdict(self, ok, eq, T, S, terms, problems, paths) -> Verdict:
+    def verdict(self, T, S, terms, problems, paths) -> Verdict:
         printer = LatexPrinter({**dict(self.d.spec.latex), **self.shown})  # the learner's L stays L
         correct = ["", "", "", ""]
         if paths:
@@ -200,28 +178,23 @@ class Judge:
             if correct[2] == correct[0]:
                 correct[2] = correct[3] = ""
         shown_eq = f"∂{self.show(T)}/∂{self.show(S)} = " + " + ".join(t.text for t in terms) if terms else ""
-        return Verdict(ok, shown_eq, T, S, tuple(terms), tuple(problems), correct[0], correct[1], correct[2],
-                       correct[3], tuple(dict.fromkeys(self.notes)))
+        return Verdict(not problems, shown_eq, T, S, tuple(terms), tuple(problems), *correct,
+                       tuple(dict.fromkeys(self.notes)))
 
     # one product
-    def term(self, k: int, nodes, text: str, problems: list) -> Term:
+    def term(self, k: int, nodes, problems: list) -> Term:
         found: list[Problem] = []
-        factors = [self.factor(n, text, k, found) for n in nodes]
+        factors = [self.factor(n, k, found) for n in nodes]
         written = term_text(factors)
         derivs = [f for f in factors if f.num is not None]
         evals = [f for f in factors if f.expr is not None]
-        broken = any(not f.ok for f in factors)
-        covered: tuple = ()
-        if not broken:
-            covered = self.chain(k, derivs, evals, found)
+        covered = () if any(not f.ok for f in factors) else self.chain(k, derivs, evals, found)
         problems += found
-        meant = ()
-        if found:
-            meant = covered or self.guess(factors)
-            covered = ()
-        return Term(written, tuple(covered), not found, meant)
+        if found:  # a wrong term covers nothing; say which path it seems meant for
+            return Term(written, (), False, covered or self.guess(factors))
+        return Term(written, covered, True)
 
-    def factor(self, node, text: str, k: int, problems: list) -> _Factor:
+    def factor(self, node, k: int, problems: list) -> _Factor:
         if isinstance(node, Derivative):
             written = f"∂{node.num.exact}/∂{node.den.exact}"
             num = self.resolve(node.num, problems, k, written)
@@ -245,7 +218,7 @@ class Judge:
                 return sp.Symbol("?" + name.exact)
             return symbol(n)
 
-        expr = to_sympy(node, resolve)
+        expr = to_sympy(node, resolve)  # first: it records how the learner wrote the loss, which plain shows
         return _Factor(node, plain(node, self.plain_name), expr=expr, ok=not bad)
 
     def plain_name(self, name: Name) -> str:
@@ -265,16 +238,15 @@ class Judge:
                 return "no-dependence", (f"upside down: {b} depends on {a}, not {a} on {b}; "
                                          f"the chain rule uses ∂{self.show(b)}/∂{a}")
             return "no-dependence", f"{a} does not depend on {b} (no path leads from {b} to {a}), so the factor is 0"
-        off = [n for n in (b, a) if n not in self.on_path]
-        if off:
-            n = off[0]
+        n = next((n for n in (b, a) if n not in self.on_path), None)
+        if n is not None:
             if kind.get(n) == "parameter":
                 why = (f"{n} is a parameter: a path can start at a parameter but never passes through one, "
                        f"so no path from {self.S} to {self.show(self.T)} goes through {n}" + self.weight_note(n))
             else:
-                why = f"{n} is on no path from {self.S} to {self.show(self.T)}: {self.S} does not reach it"
-                if not self.graph.depends(self.T, n):
-                    why = f"{n} is on no path from {self.S} to {self.show(self.T)}: it does not lead there"
+                leads = self.graph.depends(self.T, n)
+                why = (f"{n} is on no path from {self.S} to {self.show(self.T)}: "
+                       + (f"{self.S} does not reach it" if leads else "it does not lead there"))
             return "off-path", why
         return None
 
@@ -324,17 +296,15 @@ class Judge:
                 self.extra(k, evals, value, found)
             return _join(segments)
         if value is None:
-            for a, b, _ in gaps:
-                found.append(self.gap_problem(k, a, b))
+            found += [self.gap_problem(k, a, b) for a, b, _ in gaps]
             return _join(segments)
         # the evaluated factors fill the gaps: all routes of each gap, or one route of each
         readings = [[(i, segments[i]) for _, _, i in gaps]]
         singles = itertools.islice(itertools.product(*[segments[i] for _, _, i in gaps]), MAX_COMBINATIONS)
         readings += [[(gaps[j][2], [r]) for j, r in enumerate(combo)] for combo in singles]
         for reading in readings:
-            filled = _fill(segments, reading)
             if close(value, mul([self.numbers.routes(routes) for _, routes in reading])):
-                return _join(filled)
+                return _join(_fill(segments, reading))
         return self.diagnose(k, gaps, segments, readings[1:], evals, value, found)
 
     def gap_problem(self, k: int, a: str, b: str) -> Problem:
@@ -353,13 +323,12 @@ class Judge:
     def extra(self, k: int, evals, value, found) -> None:
         c = constant_ratio(value, (1,) * POINTS)
         written = " · ".join(f.text for f in evals)
-        if c is not None:
-            found.append(Problem("constant-factor", k, f"{constant_words(c)}: the derivatives already link "
-                                                       f"{self.S} to {self.show(self.T)}, so {written} does not "
-                                                       "belong", written))
+        linked = f"the derivatives already link {self.S} to {self.show(self.T)}"
+        if c is None:
+            why = f"{written} is extra: {linked} and account for every step"
         else:
-            found.append(Problem("extra-factor", k, f"{written} is extra: the derivatives already link {self.S} "
-                                                    f"to {self.show(self.T)} and account for every step", written))
+            why = f"{constant_words(c)}: {linked}, so {written} does not belong"
+        found.append(Problem("extra-factor" if c is None else "constant-factor", k, why, written))
 
     def diagnose(self, k, gaps, segments, singles, evals, value, found) -> tuple:
         """Evaluated factors that do not fill the gaps: find the one that is wrong, and how."""
@@ -367,26 +336,22 @@ class Judge:
         # the single-route reading the factors seem to follow: the one mentioning most of their nodes
         scored = sorted(((len(mentioned & {n for _, rs in r for n in rs[0]}), j) for j, r in enumerate(singles)),
                         reverse=True)
-        reading = None
-        if scored and (len(scored) == 1 or scored[0][0] > scored[1][0]):
-            reading = singles[scored[0][1]]
-        if reading is None:
+        if not scored or (len(scored) > 1 and scored[0][0] == scored[1][0]):  # none, or no clear favourite
             written = " · ".join(f.text for f in evals)
             found.append(Problem("wrong-value", k, f"{written} does not equal "
                                  + " · ".join(self.ftext(b, a) for a, b, _ in gaps) + ", which it stands for", written))
             return ()
+        reading = singles[scored[0][1]]
         filled = _fill(segments, reading)
         edges = [(r[0][j], r[0][j + 1]) for _, r in reading for j in range(len(r[0]) - 1)]
-        expected = mul([self.numbers.routes(routes) for _, routes in reading])
-        c = constant_ratio(value, expected)
+        c = constant_ratio(value, mul([self.numbers.routes(routes) for _, routes in reading]))
         if c is not None:
             culprit, run = self.culprit(evals, edges, c)
             where = culprit or " · ".join(f.text for f in evals)
             found.append(Problem("constant-factor", k, f"{where}: {constant_words(c)}" +
                                  self.loss_note(run or edges, c), where))
             return _join(filled)
-        unmatched, covered = [], set()
-        i = 0
+        unmatched, covered, i = [], set(), 0
         while i < len(evals):  # the shortest run of written factors that equals a run of local partials
             for j in range(i + 1, len(evals) + 1):
                 v = mul([self.numbers.value(f.expr) for f in evals[i:j]])
@@ -400,9 +365,9 @@ class Judge:
                 i += 1
         missing = [e for e in edges if e not in covered]
         want = " · ".join(f"{self.ftext(b, a)} = {short(self.d.edge(b, a).display)}" for a, b in missing)
+        needs = f": in its place the chain needs {want}" if want else ""
         for f in unmatched:
-            msg = f"{f.text} is not the local partial it stands for"
-            found.append(Problem("wrong-value", k, msg + (f": in its place the chain needs {want}" if want else ""),
+            found.append(Problem("wrong-value", k, f"{f.text} is not the local partial it stands for{needs}",
                                  f.text))
         if not unmatched and missing:
             found.append(Problem("does-not-link", k, f"nothing stands for {want}",
@@ -439,19 +404,18 @@ class Judge:
         return tuple(fits) if len(fits) == 1 else ()
 
     def coverage(self, terms: list[Term], problems: list) -> None:
-        count = Counter(p for t in terms for p in t.paths)
-        by: dict[tuple, list[int]] = {}
-        for i, t in enumerate(terms):
+        by: dict[tuple, list[int]] = {}  # path -> the terms covering it
+        for i, t in enumerate(terms, 1):
             for p in t.paths:
-                by.setdefault(p, []).append(i + 1)
+                by.setdefault(p, []).append(i)
         meant = {p for t in terms for p in t.meant}
         for p in self.paths:
-            if count[p] > 1:
+            if len(by.get(p, ())) > 1:
                 problems.append(Problem("duplicate-path", 0,
-                                        f"the path {self.path_text(p)} is counted {times(count[p])}, by terms "
+                                        f"the path {' → '.join(p)} is counted {times(len(by[p]))}, by terms "
                                         f"{', '.join(map(str, by[p]))}: each path appears exactly once"))
-            elif count[p] == 0 and p not in meant:
-                problems.append(Problem("missing-path", 0, f"the path {self.path_text(p)} is missing: add "
+            elif p not in by and p not in meant:
+                problems.append(Problem("missing-path", 0, f"the path {' → '.join(p)} is missing: add "
                                                            f"{self.product_text(p)}" + self.held_note(p)))
 
     def held_note(self, path) -> str:
@@ -468,17 +432,12 @@ class Judge:
 
 
 def _fill(segments, reading):
-    filled = list(segments)
-    for i, routes in reading:
-        filled[i] = routes
-    return filled
+    """The segments with each gap of `reading` (index, routes) read its way."""
+    chosen = dict(reading)
+    return [chosen.get(i, routes) for i, routes in enumerate(segments)]
 
 
 def _join(segments) -> tuple[tuple[str, ...], ...]:
-    out = []
-    for combo in itertools.product(*segments):
-        path = list(combo[0])
-        for r in combo[1:]:
-            path += list(r[1:])
-        out.append(tuple(path))
-    return tuple(out)
+    """Every path made of one route from each segment, in order (each route starts where the last ended)."""
+    return tuple(tuple(itertools.chain(combo[0], *(r[1:] for r in combo[1:])))
+                 for combo in itertools.product(*segments))

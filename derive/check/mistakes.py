@@ -1,9 +1,7 @@
 """The typical wrong forms of one parameter's chain-rule equation, written out in LaTeX.
 
-`derive.check.common_mistakes` judges each of these; `derive explain`'s "check yourself" section
-shows them.  The forms: the seed question's weight-as-a-node (∂w7/∂h1 · ∂o2/∂w7 for the
-connection h1 → o2), a path or a factor left out, and a wrong constant in the loss's derivative.
-A form that does not arise for a parameter (no hidden connection on its paths) is left out.
+`derive.check.common_mistakes` (whose docstring lists the forms) judges each of these, and
+`derive explain`'s "check yourself" section shows them.
 
 >>> import derive
 >>> d = derive.derive(derive.load("examples/mazur.toml"))
@@ -52,8 +50,7 @@ def wrong_forms(d: Derivation, param: str) -> tuple[tuple[str, str], ...]:
     if len(paths) > 1:
         out.append(("a path left out", [factors(p) for p in paths[:-1]]))
     else:  # one path: leave out the activation's derivative, or else the loss's
-        full = d.paths(param)[0]
-        pairs = list(itertools.pairwise(full))
+        pairs = list(itertools.pairwise(d.paths(param)[0]))
         act = next((j for j, (a, b) in enumerate(pairs) if d.equation(b).op.reads_one_net), len(pairs) - 1)
         del pairs[act]
         out.append(("a factor left out", [[frac(b, a) for a, b in pairs]]))
@@ -62,21 +59,16 @@ def wrong_forms(d: Derivation, param: str) -> tuple[tuple[str, str], ...]:
     wrong = maker(len(spec_loss.outputs)) if maker else None
     if wrong:
         targets = dict(spec_loss.outputs)
-        terms = []
-        for path in paths:
-            o = path[-2]
-            value = rf"{wrong[1]}\left({printer.name(targets[o])} - {printer.name(o)}\right)"
-            terms.append(factors(path)[:-1] + [rf"\left({value}\right)"])
-        out.append((wrong[0], terms))
+
+        def loss_factor(o):  # ∂L/∂o written with the wrong constant
+            return rf"\left({wrong[1]}\left({printer.name(targets[o])} - {printer.name(o)}\right)\right)"
+
+        out.append((wrong[0], [factors(path)[:-1] + [loss_factor(path[-2])] for path in paths]))
     lhs = frac(d.loss, param)
     return tuple((title, lhs + " = " + " + ".join(r" \, ".join(t) for t in terms)) for title, terms in out)
 
 
 def weight_between(d: Derivation, a: str, b: str) -> str:
     """The weight on the connection a → b (b a neuron or its weighted sum), or ""."""
-    for eq in d.equations:
-        if eq.terms and (eq.name == b or eq.neuron == b):
-            for w, src in eq.terms:
-                if src == a:
-                    return w
-    return ""
+    into_b = [eq for eq in d.equations if eq.name == b or eq.neuron == b]
+    return next((w for eq in into_b for w, src in eq.terms if src == a), "")

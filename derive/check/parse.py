@@ -30,6 +30,7 @@ eval, exec, sympify or parse_expr.
 from __future__ import annotations
 
 import itertools
+import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,20 +39,8 @@ import sympy as sp
 
 from ..core.ops import ACTIVATIONS
 
-__all__ = [
-    "FUNCTIONS",
-    "MAX_TERMS",
-    "Derivative",
-    "EquationError",
-    "Name",
-    "Number",
-    "Parsed",
-    "contains_derivative",
-    "parse",
-    "parse_name",
-    "product_terms",
-    "to_sympy",
-]
+__all__ = ["FUNCTIONS", "MAX_TERMS", "Derivative", "EquationError", "Name", "Number", "Parsed",
+           "contains_derivative", "parse", "parse_name", "product_terms", "to_sympy"]
 
 MAX_TERMS = 4096  # a product of sums expands to at most this many terms
 
@@ -87,14 +76,16 @@ _UNICODE = {"∂": ("cmd", "partial"), "σ": ("cmd", "sigma"), "·": ("*", "*"),
             "×": ("*", "*"), "−": ("-", "-"), "–": ("-", "-"), "′": ("'", "'"), "∙": ("*", "*")}
 _SKIP_CMDS = {"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr",
               "biggl", "biggr", "displaystyle", "textstyle", "limits", "nolimits", "quad", "qquad"}
-_TIMES = {"cdot", "times", "ast"}
+# commands that are punctuation: a product's dot, and braces or brackets written as text (\{ \lbrack)
+_CMD_PUNCT = {"cdot": "*", "times": "*", "ast": "*", "lbrace": "(", "lbrack": "(", "{": "(",
+              "rbrace": ")", "rbrack": ")", "}": ")"}
 _FONT = {"mathit", "mathrm", "text", "textit", "textrm", "mathbf", "operatorname", "mathsf", "boldsymbol",
          "mathcal", "mathscr"}
 _UNREAD = {"sum", "prod", "int", "sqrt[", "lim", "nabla"}  # notation this reader does not take apart
 _FRAC = {"frac", "dfrac", "tfrac"}
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _NUM = re.compile(r"\d+(\.\d+)?|\.\d+")
-_CMD = re.compile(r"\\([A-Za-z]+)")
+_CMD = re.compile(r"\\([A-Za-z]+|[{}])")
 
 
 def tokenize(text: str) -> list[Tok]:
@@ -108,26 +99,15 @@ def tokenize(text: str) -> list[Tok]:
             m = _CMD.match(text, i)
             if m:
                 name = m.group(1)
-                if name in _TIMES:
-                    out.append(Tok("*", "*", i))
-                elif name in ("lbrace", "lbrack"):
-                    out.append(Tok("(", "(", i))
-                elif name in ("rbrace", "rbrack"):
-                    out.append(Tok(")", ")", i))
+                if name in _CMD_PUNCT:
+                    out.append(Tok(_CMD_PUNCT[name], _CMD_PUNCT[name], i))
                 elif name not in _SKIP_CMDS:
                     out.append(Tok("cmd", name, i))
                 i = m.end()
-            elif text.startswith("\\{", i):
-                out.append(Tok("(", "(", i))
-                i += 2
-            elif text.startswith("\\}", i):
-                out.append(Tok(")", ")", i))
-                i += 2
             else:  # \, \; \! \: \  \\ and a display's \[ \]: spacing and delimiters only
                 i += 2
         elif c in _UNICODE:
-            kind, t = _UNICODE[c]
-            out.append(Tok(kind, t, i))
+            out.append(Tok(*_UNICODE[c], i))
             i += 1
         elif c.isascii() and c.isalpha():
             m = _WORD.match(text, i)
@@ -137,12 +117,8 @@ def tokenize(text: str) -> list[Tok]:
             m = _NUM.match(text, i)
             out.append(Tok("num", m.group(0), i))
             i = m.end()
-        elif c in "{}()[]+-*/^_='=,":
-            kind = {"[": "(", "]": ")"}.get(c, c)
-            out.append(Tok(kind, c, i))
-            i += 1
-        elif c == "'":
-            out.append(Tok("'", "'", i))
+        elif c in "{}()[]+-*/^_=',":
+            out.append(Tok({"[": "(", "]": ")"}.get(c, c), c, i))
             i += 1
         else:
             raise EquationError(f"unexpected character {c!r}", i, text)
@@ -212,16 +188,12 @@ _FUNC_WORDS = {k for k in FUNCTIONS if not k.endswith("'")}
 
 
 def span(node) -> tuple[int, int]:
-    if isinstance(node, Name):
-        return node.pos, node.pos + 1
-    return node.pos, node.end
+    return node.pos, (node.pos + 1 if isinstance(node, Name) else node.end)
 
 
 class _Parser:
     def __init__(self, text: str):
-        self.text = text
-        self.toks = tokenize(text)
-        self.i = 0
+        self.text, self.toks, self.i = text, tokenize(text), 0
 
     # token helpers
     def peek(self, k: int = 0) -> Tok | None:
@@ -257,15 +229,13 @@ class _Parser:
             self.fail("the equation is empty", 0)
         lhs = self.expr("the left side")
         if not self.at("="):
-            if self.peek() is None:
-                self.fail("no '=': write the equation as ∂L/∂θ = a sum of products")
-            self.fail("expected '=' or an operator")
+            self.fail("no '=': write the equation as ∂L/∂θ = a sum of products" if self.peek() is None
+                      else "expected '=' or an operator")
         self.i += 1
         if self.peek() is None:
             self.fail("the right side is empty")
         rhs = self.expr("the right side")
-        if self.peek() is not None:
-            t = self.peek()
+        if (t := self.peek()) is not None:
             if t.kind == "=":
                 self.fail("a second '=': give one equation ∂L/∂θ = …")
             if t.kind in ")}":
@@ -274,32 +244,19 @@ class _Parser:
         return Parsed(lhs, rhs, self.text)
 
     def expr(self, where: str = "an expression"):
-        start = self.here()
-        terms = []
-        sign = "+"
-        if self.at("+") or self.at("-"):
-            sign = self.take(self.peek().kind, "a sign").kind
-        while True:
+        start, terms, sign = self.here(), [], "+"
+        while not terms or self.at("+") or self.at("-"):
+            if self.at("+") or self.at("-"):
+                sign = self.take(self.peek().kind, "a sign").kind
             if not self.starts_atom():
                 self.fail("a term is missing after the sign" if terms or sign == "-" else f"{where} is missing")
             t = self.product()
-            terms.append(t if sign == "+" else Group("neg", (t,), span(t)[0], span(t)[1]))
-            if self.at("+") or self.at("-"):
-                sign = self.peek().kind
-                self.i += 1
-                continue
-            break
-        if len(terms) == 1:
-            return terms[0]
-        return Group("+", tuple(terms), start, self.last_end())
+            terms.append(t if sign == "+" else Group("neg", (t,), *span(t)))
+        return terms[0] if len(terms) == 1 else Group("+", tuple(terms), start, self.last_end())
 
     def starts_atom(self) -> bool:
         t = self.peek()
-        if t is None:
-            return False
-        if t.kind in ("num", "word", "(", "{"):
-            return True
-        return t.kind == "cmd"
+        return t is not None and t.kind in ("num", "word", "(", "{", "cmd")
 
     def product(self):
         start = self.here()
@@ -316,16 +273,12 @@ class _Parser:
             elif self.starts_atom():
                 factors.append(self.power())
             else:
-                break
-        if len(factors) == 1:
-            return factors[0]
-        return Group("*", tuple(factors), start, self.last_end())
+                return factors[0] if len(factors) == 1 else Group("*", tuple(factors), start, self.last_end())
 
     def signed(self):
         """A factor after an explicit · or /, which may carry its own sign: a · −(t − o)."""
         if self.at("-") or self.at("+"):
-            sign = self.peek()
-            self.i += 1
+            sign = self.take(self.peek().kind, "a sign")
             inner = self.signed()
             return inner if sign.kind == "+" else Group("neg", (inner,), sign.pos, span(inner)[1])
         return self.power()
@@ -365,14 +318,9 @@ class _Parser:
         if t.kind == "num":
             self.i += 1
             return Number(sp.Rational(t.text), t.pos, t.pos + len(t.text))
-        if t.kind == "(":
-            start = t.pos
-            inner = self.group(")")
-            return _wrap(inner, start, self.last_end())
-        if t.kind == "{":
-            start = t.pos
-            inner = self.group("}")
-            return _wrap(inner, start, self.last_end())
+        if t.kind in ("(", "{"):
+            inner = self.group(")" if t.kind == "(" else "}")
+            return _wrap(inner, t.pos, self.last_end())
         if t.kind == "cmd":
             if t.text in _FRAC:
                 return self.frac()
@@ -383,12 +331,11 @@ class _Parser:
             if t.text in _UNREAD:
                 self.fail(f"\\{t.text} is not read here: write the terms out, ∂L/∂θ = a sum of products")
             if t.text == "sqrt":
-                start = t.pos
                 self.i += 1
                 if not self.at("{"):
                     self.fail("expected '{' after \\sqrt")
                 arg = self.group("}")
-                return Group("^", (arg, Number(sp.Rational(1, 2), start, start)), start, self.last_end())
+                return Group("^", (arg, Number(sp.Rational(1, 2), t.pos, t.pos)), t.pos, self.last_end())
             if t.text in _FONT or t.text.isalpha():
                 return self.name()
         if t.kind == "word":
@@ -399,10 +346,8 @@ class _Parser:
                 if d is not None:
                     return d
             if t.text == "e" and self.at("^", k=1):
-                start = t.pos
                 self.i += 2
-                exp = self.atom()
-                return Group("exp", (exp,), start, self.last_end())
+                return Group("exp", (self.atom(),), t.pos, self.last_end())
             return self.name()
         if t.kind in ")}":
             self.fail(f"unbalanced {t.text!r}: nothing opened it")
@@ -416,12 +361,9 @@ class _Parser:
     def function(self):
         t = self.peek()
         start = t.pos
-        if t.kind == "cmd" and t.text == "operatorname":
-            key = self.peek(2).text
-            self.i += 4
-        else:
-            key = t.text
-            self.i += 1
+        spelled_out = t.kind == "cmd" and t.text == "operatorname"  # \operatorname{softplus}
+        key = self.peek(2).text if spelled_out else t.text
+        self.i += 4 if spelled_out else 1
         primes = 0
         while self.at("'") or (self.at("^") and self.at("{", k=1) and self.at("cmd", "prime", k=2)):
             if self.at("'"):
@@ -440,36 +382,29 @@ class _Parser:
             return Name("sigma", start)  # \sigma alone is a name, not the function
         if not (self.at("(") or self.at("{")):
             self.fail(f"expected '(' after {key}")
-        close = ")" if self.at("(") else "}"
-        arg = self.group(close)
+        arg = self.group(")" if self.at("(") else "}")
         call = Group(key + "'" * primes, (arg,), start, self.last_end())
         return call if power is None else Group("^", (call, power), start, self.last_end())
 
     def frac(self):
+        """\\frac{a}{b}; a derivative when a is a differential (\\frac{\\partial a}{\\partial b})."""
         start = self.peek().pos
         self.i += 1
         if not self.at("{"):
             self.fail("expected '{' after \\frac")
         brace = self.i
-        d = self._try_derivative_frac(start)
-        if d is not None:
-            return d
-        self.i = brace
-        num = self.group("}")
-        if not self.at("{"):
-            self.fail("expected '{' for the denominator of \\frac")
-        den = self.group("}")
-        return Group("/", (num, den), start, self.last_end())
-
-    def _try_derivative_frac(self, start: int):
-        """\\frac{\\partial a}{\\partial b}, \\frac{d a}{d b} or \\frac{da}{db}; None if it is a plain fraction."""
-        self.i += 1  # {
+        self.i += 1
         num = self._differential()
-        if num is None:
-            return None
-        self.take("}", "'}' after the numerator's name")
+        derivative = num is not None
+        if derivative:
+            self.take("}", "'}' after the numerator's name")
+        else:  # a plain fraction: read the numerator again, as an expression
+            self.i = brace
+            num = self.group("}")
         if not self.at("{"):
             self.fail("expected '{' for the denominator of \\frac")
+        if not derivative:
+            return Group("/", (num, self.group("}")), start, self.last_end())
         self.i += 1
         den = self._differential()
         if den is None:
@@ -534,10 +469,8 @@ class _Parser:
         t = self.peek()
         if t is None:
             self.fail("expected a name")
-        start = t.pos
         base = self._word()
-        sub = ""
-        primes = ""
+        sub, primes = "", ""
         while True:
             if self.at("_") and not primes:  # b_h1_1: several underscores, as in a spec's own names
                 self.i += 1
@@ -553,7 +486,7 @@ class _Parser:
                 primes += "'"
             else:
                 break
-        return Name(base + ("_" + sub if sub else "") + primes, start)
+        return Name(base + ("_" + sub if sub else "") + primes, t.pos)
 
     def _word(self) -> str:
         t = self.peek()
@@ -583,15 +516,13 @@ class _Parser:
 
     def _subscript(self) -> str:
         t = self.peek()
-        if t is None:
+        if t is None or t.kind not in ("word", "num", "cmd", "{"):
             self.fail("expected a subscript after '_'")
         if t.kind in ("word", "num"):
             self.i += 1
             return t.text
         if t.kind == "cmd":
             return self._word()
-        if t.kind != "{":
-            self.fail("expected a subscript after '_'")
         self.i += 1
         parts, depth = [], 0
         while True:
@@ -631,9 +562,13 @@ def _wrap(inner, start: int, end: int):
     return inner
 
 
+_DISPLAY = re.compile(r"\\(begin|end)\{(equation|align|displaymath|math)\*?\}|(?<!\\)%[^\n]*")
+
+
 def parse(text: str) -> Parsed:
     """Read `lhs = rhs`; raise `EquationError` (one line, with the position) if it cannot be read."""
-    text = _strip_display(text)
+    # blank out display wrappers and % comments, keeping character positions for error messages
+    text = _DISPLAY.sub(lambda m: " " * len(m.group(0)), text)
     parser = _Parser(text)
     _check_balance(parser.toks, text)
     try:
@@ -673,22 +608,12 @@ def parse_name(text: str) -> Name | None:
         return None
 
 
-_DISPLAY = re.compile(r"\\(begin|end)\{(equation|align|displaymath|math)\*?\}|(?<!\\)%[^\n]*")
-
-
-def _strip_display(text: str) -> str:
-    # blank out display wrappers and % comments, keeping character positions for error messages
-    return _DISPLAY.sub(lambda m: " " * len(m.group(0)), text)
-
-
 # -- from the tree to a sum of products, and to SymPy ------------------------------------------
 
 def contains_derivative(node) -> bool:
-    if isinstance(node, Derivative):
-        return True
     if isinstance(node, Group):
-        return any(contains_derivative(a) for a in node.args)
-    return False
+        return any(map(contains_derivative, node.args))
+    return isinstance(node, Derivative)
 
 
 def product_terms(node, text: str = "", top: bool = True) -> list[list]:
@@ -698,8 +623,6 @@ def product_terms(node, text: str = "", top: bool = True) -> list[list]:
     sums of derivatives are distributed; a sum without derivatives inside a product, such as
     (1 − h), stays one factor; a minus sign before a term with derivatives becomes a factor −1.
     """
-    if isinstance(node, Derivative):
-        return [[node]]
     if not isinstance(node, Group) or not (top or contains_derivative(node)):
         return [[node]]
     if node.op == "+" and (contains_derivative(node) or not node.paren):
@@ -725,6 +648,11 @@ def product_terms(node, text: str = "", top: bool = True) -> list[list]:
                         node.pos, text)
 
 
+_SYMPY_OPS = {"+": sp.Add, "*": sp.Mul, "neg": operator.neg, "/": operator.truediv,
+              # unevaluated: 9^{9^{9}} is a number to compare, not one to compute exactly
+              "^": lambda base, exp: sp.Pow(base, exp, evaluate=False)}
+
+
 def to_sympy(node, resolve: Callable[[Name], sp.Expr]) -> sp.Expr:
     """The SymPy expression of a derivative-free node; `resolve` turns each Name into a Symbol."""
     if isinstance(node, Number):
@@ -733,15 +661,5 @@ def to_sympy(node, resolve: Callable[[Name], sp.Expr]) -> sp.Expr:
         return resolve(node)
     if isinstance(node, Derivative):
         raise TypeError("a derivative has no evaluated form here")
-    args = [to_sympy(a, resolve) for a in node.args]
-    if node.op == "+":
-        return sp.Add(*args)
-    if node.op == "*":
-        return sp.Mul(*args)
-    if node.op == "neg":
-        return -args[0]
-    if node.op == "/":
-        return args[0] / args[1]
-    if node.op == "^":  # unevaluated: 9^{9^{9}} is a number to compare, not one to compute exactly
-        return sp.Pow(args[0], args[1], evaluate=False)
-    return FUNCTIONS[node.op](args[0])
+    return (_SYMPY_OPS.get(node.op) or FUNCTIONS[node.op])(*[to_sympy(a, resolve) for a in node.args])
+

@@ -36,12 +36,10 @@ class Numbers:
 
     def __init__(self, d: Derivation, seed: int = 20240):
         rng = random.Random(seed)  # fixed: the same equation always gets the same verdict
-        spec = d.spec
-        leaves = list(spec.inputs) + list(spec.targets) + list(d.parameters)
-        self.points = []
-        for _ in range(POINTS):
-            vals = {n: complex(rng.choice((-1, 1)) * rng.uniform(0.2, 1.3)) for n in leaves}
-            self.points.append(forward(d, vals, COMPLEX))
+        leaves = list(d.spec.inputs) + list(d.spec.targets) + list(d.parameters)
+        drawn = [{n: complex(rng.choice((-1, 1)) * rng.uniform(0.2, 1.3)) for n in leaves}
+                 for _ in range(POINTS)]
+        self.points = [forward(d, vals, COMPLEX) for vals in drawn]
         self.d = d
         self._edge: dict[tuple[str, str], tuple[complex, ...]] = {}
 
@@ -53,11 +51,9 @@ class Numbers:
             self._edge[(dst, src)] = self.value(self.d.edge(dst, src).partial)
         return self._edge[(dst, src)]
 
-    def route(self, route) -> tuple[complex, ...]:
-        return mul([self.edge(b, a) for a, b in itertools.pairwise(route)])
-
     def routes(self, routes) -> tuple[complex, ...]:
-        vals = [self.route(r) for r in routes]
+        """The sum over `routes` of the product of local partials along each."""
+        vals = [mul([self.edge(b, a) for a, b in itertools.pairwise(r)]) for r in routes]
         return tuple(sum(v[k] for v in vals) for k in range(POINTS))
 
 

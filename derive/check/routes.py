@@ -18,6 +18,7 @@ a factor: which routes ∂a/∂b stands for, and a path without its weighted sum
 
 from __future__ import annotations
 
+import itertools
 from functools import cached_property
 
 from ..core.derivation import Derivation
@@ -34,10 +35,8 @@ class Graph:
     @cached_property
     def descendants(self) -> dict[str, frozenset[str]]:
         out: dict[str, frozenset[str]] = {}
-        names = [e.src for e in self.d.edges] + [eq.name for eq in self.d.equations]
-        for eq in reversed(self.d.equations):
-            out[eq.name] = frozenset().union(*[{e.dst} | out[e.dst] for e in self.d.consumers(eq.name)])
-        for n in names:
+        # each equation after those that consume it, then the leaves
+        for n in [eq.name for eq in reversed(self.d.equations)] + [e.src for e in self.d.edges]:
             if n not in out:
                 out[n] = frozenset().union(*[{e.dst} | out[e.dst] for e in self.d.consumers(n)])
         return out
@@ -85,9 +84,9 @@ def factor_routes(d: Derivation, graph: Graph, b: str, a: str) -> list[tuple[str
     that one route.  Otherwise (∂L/∂h1: h1 is no argument of L) it is the derivative along
     every route from b to a, the error-signal form.
     """
-    if b in d.equation(a).args:
-        return [(b, a)]
     eq = d.equation(a)
+    if b in eq.args:
+        return [(b, a)]
     if eq.op.reads_one_net and b in d.equation(eq.args[0]).args:
         return [(b, eq.args[0], a)]
     return graph.routes(b, a)
@@ -95,9 +94,6 @@ def factor_routes(d: Derivation, graph: Graph, b: str, a: str) -> list[tuple[str
 
 def compact(d: Derivation, path) -> tuple[str, ...]:
     """The path without the weighted sums into activations: the seed answer's ∂h1/∂w1 · ∂o1/∂h1 · ∂L/∂o1."""
-    out = [path[0]]
-    for i in range(1, len(path) - 1):
-        # skip a weighted sum into its own activation: ∂h1/∂w1 = ∂h1/∂net_h1 · ∂net_h1/∂w1
-        if not d.equation(path[i + 1]).op.reads_one_net:
-            out.append(path[i])
-    return tuple(out + [path[-1]])
+    # skip a weighted sum into its own activation: ∂h1/∂w1 = ∂h1/∂net_h1 · ∂net_h1/∂w1
+    kept = [n for n, after in itertools.pairwise(path[1:]) if not d.equation(after).op.reads_one_net]
+    return (path[0], *kept, path[-1])

@@ -28,20 +28,13 @@ class Names:
     def __init__(self, d: Derivation):
         spec = d.spec
         self.kind: dict[str, str] = {}  # network name -> "input", "target", "parameter" or "node"
-        for x in spec.inputs:
-            self.kind[x] = "input"
-        for t in spec.targets:
-            self.kind[t] = "target"
-        for p in d.parameters:
-            self.kind[p] = "parameter"
-        for eq in d.equations:
-            self.kind[eq.name] = "node"
+        for names, kind in ((spec.inputs, "input"), (spec.targets, "target"), (d.parameters, "parameter"),
+                            ([eq.name for eq in d.equations], "node")):
+            self.kind.update(dict.fromkeys(names, kind))
         entries: list[tuple[int, str, str]] = [(0, n, n) for n in self.kind]
         printer = LatexPrinter(dict(spec.latex))
-        for n in self.kind:
-            shown = parse_name(printer.name(n))
-            if shown is not None:
-                entries.append((1, shown.exact, n))
+        typeset = {n: parse_name(printer.name(n)) for n in self.kind}
+        entries += [(1, shown.exact, n) for n, shown in typeset.items() if shown is not None]
         aliases = {"L": d.loss, "E": d.loss}
         for neuron in spec.neurons:
             aliases[f"out_{neuron.name}"] = neuron.name

@@ -97,9 +97,7 @@ class Mistake:
 
 def report(v: Verdict) -> str:
     """The verdict as `derive check` prints it."""
-    out = []
-    if v.equation:
-        out.append(v.equation)
+    out = [v.equation] if v.equation else []
     out += [f"({n})" for n in v.notes]
     out.append("")
     if v.correct:
@@ -111,9 +109,7 @@ def report(v: Verdict) -> str:
         return "\n".join(out) + "\n"
     n = len(v.problems)
     out.append(f"incorrect: {n} problem{'s' if n != 1 else ''}")
-    for p in v.problems:
-        if p.term == 0:
-            out.append(f"  - {p.message}")
+    out += [f"  - {p.message}" for p in v.problems if p.term == 0]
     for i, t in enumerate(v.terms):
         mine = [p for p in v.problems if p.term == i + 1]
         if not mine:

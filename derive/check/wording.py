@@ -45,10 +45,7 @@ def term_text(factors) -> str:
 
 def juxtapose(texts) -> str:
     """Factors side by side as a person writes them: −2(t1 − o1), i1 · w5."""
-    out = texts[0]
-    for t in texts[1:]:
-        out += t if t.startswith("(") else f" · {t}"
-    return out
+    return texts[0] + "".join(t if t.startswith("(") else f" · {t}" for t in texts[1:])
 
 
 def plain(node, name_of) -> str:
@@ -56,8 +53,7 @@ def plain(node, name_of) -> str:
     if isinstance(node, Name):
         return name_of(node)
     if isinstance(node, Number):
-        v = node.value
-        return str(v) if v.q == 1 else f"{v.p}/{v.q}"
+        return str(node.value)  # a Rational: 2, 1/2
     text = _plain_group(node, name_of)
     return f"({text})" if node.paren and node.op in ("+", "neg", "*", "/") else text
 
@@ -65,19 +61,14 @@ def plain(node, name_of) -> str:
 def _plain_group(node, name_of) -> str:
     args = [plain(a, name_of) for a in node.args]
     compound = [isinstance(a, Group) and not a.paren and a.op in ("+", "neg", "*", "/") for a in node.args]
-    if node.op == "+":
-        out = args[0]
-        for a, t in zip(node.args[1:], args[1:]):
-            out += f" − {t[1:]}" if isinstance(a, Group) and a.op == "neg" else f" + {t}"
-        return out
+    if node.op == "+":  # a negated term is subtracted: t1 − o1
+        return args[0] + "".join(f" − {t[1:]}" if isinstance(a, Group) and a.op == "neg" else f" + {t}"
+                                 for a, t in zip(node.args[1:], args[1:]))
     if node.op == "neg":
         return "−" + (f"({args[0]})" if compound[0] and node.args[0].op in ("+", "neg") else args[0])
     wrapped = [f"({t})" if c else t for t, c in zip(args, compound)]
     if node.op == "*":
-        out = wrapped[0]
-        for t in wrapped[1:]:
-            out += t if t.startswith("(") else f" · {t}"
-        return out
+        return juxtapose(wrapped)
     if node.op == "/":
         return f"{wrapped[0]}/{wrapped[1]}"
     if node.op == "^":
@@ -95,18 +86,15 @@ def times(n: int) -> str:
     return {2: "twice", 3: "three times"}.get(n, f"{n} times")
 
 
+_CONSTANTS = {0: "the product is 0: a factor makes it vanish",
+              -1: "the sign is wrong: the product is off by a factor −1",
+              2: "a factor of 2 too many", Fraction(1, 2): "a factor of 2 missing",
+              -2: "off by a factor -2: the sign is wrong and a factor of 2 is extra",
+              Fraction(-1, 2): "off by a factor -1/2: the sign is wrong and a factor of 2 is missing"}
+
+
 def constant_words(c: Fraction) -> str:
-    if c == 0:
-        return "the product is 0: a factor makes it vanish"
-    if c == -1:
-        return "the sign is wrong: the product is off by a factor −1"
-    if c == 2:
-        return "a factor of 2 too many"
-    if c == Fraction(1, 2):
-        return "a factor of 2 missing"
-    if c == -2 or c == Fraction(-1, 2):
-        return f"off by a factor {c}: the sign is wrong and a factor of 2 is {'extra' if c == -2 else 'missing'}"
-    return f"off by a constant factor {c}"
+    return _CONSTANTS.get(c, f"off by a constant factor {c}")
 
 
 def short(expr) -> str:
