@@ -215,3 +215,46 @@ def test_the_name_rule_says_what_it_accepts():
     with pytest.raises(derive.SpecError, match="not starting with a digit"):
         derive.loads(CHAIN.replace('"w1"', '"1w"'))
     assert derive.loads(CHAIN.replace('"w1"', '"_w1"')).parameters[0] == "_w1"
+
+
+# -- 7, 9, 13. derive check: never a traceback, bounded time, messages that help -----------------
+
+def _check_cli(equation: str, spec="examples/mazur.toml"):
+    return run("check", spec, equation)
+
+
+@pytest.mark.parametrize("equation, says", [
+    ("L = x²", "the left side should be one derivative"),
+    (r"\frac{\partial L}{\partial w_1} = " + "9" * 5000, "a number of more than 100 digits"),
+    (r"\frac{\partial L}{\partial w_5} = \frac{\partial o_1}{\partial w_5} " + "w_5 " * 512,
+     "a product of more than 64 factors"),
+    ("x" * 30_000, "longer than 20,000 characters"),
+    (r"\frac{\partail L}{\partial w_1} = 1", r"unknown command \partail: did you mean \partial?"),
+])
+def test_check_refuses_unreadable_equations_in_one_line(equation, says):
+    r = _check_cli(equation)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr, r.stderr
+    assert says in r.stderr
+
+
+def test_sigma_prime_is_read_as_the_derivative():
+    from derive.check import check
+    d = derive.derive(derive.load(ROOT / "examples" / "mazur.toml"))
+    v = check(d, r"\frac{\partial E}{\partial w_5} = h_1 \sigma^\prime(net_{o1}) \cdot -(t_1 - o_1)")
+    assert v.correct, str(v)
+
+
+def test_an_unknown_name_lists_the_targets_and_the_classic_target_name_is_read():
+    from derive.check import check
+    d = derive.derive(derive.load(ROOT / "examples" / "mazur.toml"))
+    v = check(d, r"\frac{\partial E}{\partial w_5} = \frac{\partial o_1}{\partial w_5} \cdot -(target_{o1} - out_{o1})")
+    assert v.correct and "target_o1 is read as t1" in v.notes, str(v)
+    v = check(d, r"\frac{\partial E}{\partial w_5} = \frac{\partial o_1}{\partial w_5} \cdot -(tt_1 - o_1)")
+    assert "targets: t1, t2" in str(v) and "did you mean t1?" in str(v)
+
+
+def test_the_report_echoes_the_learners_typeset_name():
+    from derive.check import check
+    d = derive.derive(derive.load(ROOT / "examples" / "qa_chain.toml"))
+    v = check(d, r"\frac{\partial L}{\partial b} = \frac{\partial y'}{\partial b} \frac{\partial L}{\partial y'}")
+    assert "∂y'/∂b" in str(v).splitlines()[0] and "∂yp" not in str(v).splitlines()[0]

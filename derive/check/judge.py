@@ -112,12 +112,15 @@ class Judge:
         return r" \, ".join(latex_factor(Factor(b, a), printer) for a, b in itertools.pairwise(path))
 
     def resolve(self, name: Name, problems: list, term: int, factor: str = "") -> str | None:
-        found, why, alias = self.names.resolve(name)
+        found, why, how = self.names.resolve(name)
         if found is None:
-            hint = f" (parameters: {', '.join(self.d.parameters)}; loss: {self.d.loss})"
+            hint = (f" (parameters: {', '.join(self.d.parameters)}; targets: {', '.join(self.d.spec.targets)}; "
+                    f"loss: {self.d.loss})")
             problems.append(Problem("unknown-name", term, why + hint, factor))
             return None
-        if alias:
+        if how == 1 and found in dict(self.d.spec.latex):  # y' for yp: the report echoes the learner's notation
+            self.shown.setdefault(found, name.exact)
+        if how >= 2:
             if found == self.d.loss:  # the learner's L or E stands for the loss everywhere in the verdict
                 self.shown.setdefault(found, name.exact)
             self.notes.append(f"{name.exact} is read as {'the loss ' if found == self.d.loss else ''}{found}")

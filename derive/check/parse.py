@@ -29,6 +29,7 @@ eval, exec, sympify or parse_expr.
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import operator
 import re
@@ -37,6 +38,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from ..core.naming import GREEK
 from ..core.ops import ACTIVATIONS
 
 __all__ = ["FUNCTIONS", "MAX_TERMS", "Derivative", "EquationError", "Name", "Number", "Parsed",
@@ -81,7 +83,13 @@ _CMD_PUNCT = {"cdot": "*", "times": "*", "ast": "*", "lbrace": "(", "lbrack": "(
               "rbrace": ")", "rbrack": ")", "}": ")"}
 _FONT = {"mathit", "mathrm", "text", "textit", "textrm", "mathbf", "operatorname", "mathsf", "boldsymbol",
          "mathcal", "mathscr"}
+# accents over a name: \hat{w}_1 is the name w_1 as the spec's [latex] table may typeset it
+_DECOR = {"hat", "bar", "tilde", "vec", "dot", "ddot", "check", "breve", "widehat", "widetilde", "overline"}
 _UNREAD = {"sum", "prod", "int", "sqrt[", "lim", "nabla"}  # notation this reader does not take apart
+MAX_DIGITS = 100  # a longer number is refused, not computed with
+MAX_FACTORS = 64  # factors in one product
+MAX_LENGTH = 20_000  # characters in one equation
+_SUPERSCRIPT = {c: str(k) for k, c in enumerate("⁰¹²³⁴⁵⁶⁷⁸⁹")}  # x² is x^2
 _FRAC = {"frac", "dfrac", "tfrac"}
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _NUM = re.compile(r"\d+(\.\d+)?|\.\d+")
@@ -89,6 +97,8 @@ _CMD = re.compile(r"\\([A-Za-z]+|[{}])")
 
 
 def tokenize(text: str) -> list[Tok]:
+    if len(text) > MAX_LENGTH:
+        raise EquationError(f"the equation is longer than {MAX_LENGTH:,} characters", 0, text[:80])
     out: list[Tok] = []
     i, n = 0, len(text)
     while i < n:
@@ -113,10 +123,15 @@ def tokenize(text: str) -> list[Tok]:
             m = _WORD.match(text, i)
             out.append(Tok("word", m.group(0), i))
             i = m.end()
-        elif c.isdigit() or (c == "." and i + 1 < n and text[i + 1].isdigit()):
+        elif c in "0123456789" or (c == "." and i + 1 < n and text[i + 1] in "0123456789"):
             m = _NUM.match(text, i)
+            if len(m.group(0)) > MAX_DIGITS:
+                raise EquationError(f"a number of more than {MAX_DIGITS} digits", i, text)
             out.append(Tok("num", m.group(0), i))
             i = m.end()
+        elif c in _SUPERSCRIPT:
+            out += [Tok("^", "^", i), Tok("num", _SUPERSCRIPT[c], i)]
+            i += 1
         elif c in "{}()[]+-*/^_=',":
             out.append(Tok({"[": "(", "]": ")"}.get(c, c), c, i))
             i += 1
@@ -185,6 +200,9 @@ def _functions() -> dict[str, Callable[[sp.Expr], sp.Expr]]:
 
 FUNCTIONS = _functions()
 _FUNC_WORDS = {k for k in FUNCTIONS if not k.endswith("'")}
+# every command this reader understands: anything else is reported by name, with a suggestion
+_KNOWN = (GREEK | _FONT | _DECOR | _FRAC | _UNREAD | _SKIP_CMDS | _FUNC_WORDS | set(_CMD_PUNCT)
+          | {"partial", "prime", "sqrt", "operatorname"})
 
 
 def span(node) -> tuple[int, int]:
@@ -365,9 +383,12 @@ class _Parser:
         key = self.peek(2).text if spelled_out else t.text
         self.i += 4 if spelled_out else 1
         primes = 0
-        while self.at("'") or (self.at("^") and self.at("{", k=1) and self.at("cmd", "prime", k=2)):
+        while self.at("'") or (self.at("^") and (self.at("cmd", "prime", k=1)
+                                                 or self.at("{", k=1) and self.at("cmd", "prime", k=2))):
             if self.at("'"):
                 self.i += 1
+            elif self.at("cmd", "prime", k=1):  # \sigma^\prime
+                self.i += 2
             else:
                 self.i += 3
                 self.take("}", "'}' after \\prime")
@@ -509,9 +530,18 @@ class _Parser:
             if not parts:
                 self.fail(f"empty \\{t.text}{{}}")
             return "".join(parts)
-        if t.kind == "cmd" and t.text.isalpha() and t.text not in _FRAC | {"partial", "prime"}:
+        if t.kind == "cmd" and t.text in _DECOR:  # \hat{w}: the name under the accent
+            self.i += 1
+            self.take("{", "'{' after \\" + t.text)
+            base = self._word()
+            self.take("}", f"'}}' to close \\{t.text}{{…}}")
+            return base
+        if t.kind == "cmd" and t.text in GREEK:
             self.i += 1
             return t.text  # \beta, \alpha: a Greek name
+        if t.kind == "cmd" and t.text not in _KNOWN:
+            close = difflib.get_close_matches(t.text, sorted(_KNOWN), n=1)
+            self.fail(f"unknown command \\{t.text}" + (f": did you mean \\{close[0]}?" if close else ""))
         self.fail("expected a name")
 
     def _subscript(self) -> str:
@@ -640,6 +670,9 @@ def product_terms(node, text: str = "", top: bool = True) -> list[list]:
                 raise EquationError(f"more than {MAX_TERMS} terms once the products are multiplied out",
                                     node.pos, text)
             out = [x + y for x, y in itertools.product(out, expanded)]
+            if max(map(len, out)) > MAX_FACTORS:  # judging a product costs the cube of its factors
+                raise EquationError(f"a product of more than {MAX_FACTORS} factors: a chain-rule product has "
+                                    "one factor per step of its path", node.pos, text)
         return out
     if not contains_derivative(node):
         return [[node]]

@@ -15,6 +15,8 @@ is refused, never guessed.
 
 from __future__ import annotations
 
+import difflib
+
 from ..core.derivation import Derivation
 from ..printing.printers import LatexPrinter
 from .parse import Name, parse_name
@@ -39,6 +41,8 @@ class Names:
         for neuron in spec.neurons:
             aliases[f"out_{neuron.name}"] = neuron.name
             aliases[f"net_{neuron.name}"] = neuron.net
+        for output, target in spec.loss.outputs:  # the classic example's target_o1 for o1's target
+            aliases[f"target_{output}"] = target
         entries += [(2, a, n) for a, n in aliases.items() if a not in self.kind]
         self.exact: dict[tuple[int, str], set[str]] = {}
         self.loose: dict[tuple[int, str], set[str]] = {}
@@ -47,15 +51,18 @@ class Names:
             self.loose.setdefault((prio, key.replace("_", "")), set()).add(n)
             self.loose.setdefault((3, key.replace("_", "").lower()), set()).add(n)  # Observed for observed
 
-    def resolve(self, name: Name) -> tuple[str | None, str, bool]:
-        """(network name or None, why not, whether it was read through an alias)."""
+    def resolve(self, name: Name) -> tuple[str | None, str, int]:
+        """(network name or None, why not, how it was matched: 0 as the name itself, 1 as the spec
+        typesets it, 2 through an alias, 3 ignoring case; -1 when it was not)."""
         lookups = ((self.exact, name.exact, (0, 1, 2)), (self.loose, name.loose, (0, 1, 2)),
                    (self.loose, name.loose.lower(), (3,)))
         for table, key, prios in lookups:
             for prio in prios:
                 found = table.get((prio, key))
                 if found and len(found) == 1:
-                    return next(iter(found)), "", prio >= 2
+                    return next(iter(found)), "", prio
                 if found:
-                    return None, f"{name.exact!r} could be any of {', '.join(sorted(found))}: write it exactly", False
-        return None, f"{name.exact!r} is not a name in this network", False
+                    return None, f"{name.exact!r} could be any of {', '.join(sorted(found))}: write it exactly", -1
+        close = difflib.get_close_matches(name.exact, sorted(self.kind), n=1, cutoff=0.6)
+        return None, f"{name.exact!r} is not a name in this network" + (
+            f"; did you mean {close[0]}?" if close else ""), -1

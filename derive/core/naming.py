@@ -14,8 +14,9 @@ import re
 
 import sympy as sp
 
-__all__ = ["DELTA", "default_latex_name", "delta_name", "factor_text", "latex_name", "leibniz", "net_name",
-           "py_delta", "py_gradient", "py_layer", "py_partial", "symbol"]
+__all__ = ["DELTA", "GREEK", "default_latex_name", "delta_name", "factor_text", "latex_name", "leibniz",
+           "net_name", "py_delta", "py_gradient", "py_layer", "py_partial", "symbol"]
+
 
 def symbol(name: str) -> sp.Symbol:
     """The Symbol for a user's name: the name itself, never parsed (E, I, S, lambda are fine)."""
@@ -62,16 +63,16 @@ def py_layer(role: str, k: int) -> str:
 
 # How a name is typeset when the spec's [latex] table does not say: w1 as w_{1}, net_h1 as
 # \mathit{net}_{h1}, beta as \beta, δ_h1 as \delta_{h_{1}}.
-_GREEK = {
+GREEK = frozenset({
     "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda",
     "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega",
     "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
-}
+})
 _WORD_DIGITS = re.compile(r"([A-Za-z]+)(\d+)\Z")
 
 
 def _word(word: str, subscript: bool = False) -> str:
-    if word in _GREEK:
+    if word in GREEK:
         return "\\" + word
     if len(word) > 1 and word.isalpha():
         return rf"\mathrm{{{word}}}" if subscript else rf"\mathit{{{word}}}"
