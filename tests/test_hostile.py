@@ -258,3 +258,129 @@ def test_the_report_echoes_the_learners_typeset_name():
     d = derive.derive(derive.load(ROOT / "examples" / "qa_chain.toml"))
     v = check(d, r"\frac{\partial L}{\partial b} = \frac{\partial y'}{\partial b} \frac{\partial L}{\partial y'}")
     assert "∂y'/∂b" in str(v).splitlines()[0] and "∂yp" not in str(v).splitlines()[0]
+
+
+# -- 1. pdflatex reads nothing outside its folder, has a time limit, and dies with derive --------
+
+def _need_tex():
+    import os
+    import shutil
+    if shutil.which("pdflatex") is None:
+        if os.environ.get("DERIVE_REQUIRE_TEX"):
+            pytest.fail("pdflatex is required (DERIVE_REQUIRE_TEX=1)")
+        pytest.skip("pdflatex not installed")
+
+
+def test_pdflatex_cannot_read_a_file_outside_its_folder(tmp_path):
+    _need_tex()
+    from derive.explain.render import PdfError, compile_pdf
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOPSECRET-4711\n")
+    tex = ("\\documentclass{article}\\begin{document}\\input{" + str(secret) + "}\\end{document}\n")
+    try:
+        pdf = compile_pdf(tex, "probe", runs=1)
+    except PdfError as e:
+        assert "TOPSECRET" not in str(e)
+        return
+    assert b"TOPSECRET" not in pdf
+
+
+@pytest.mark.parametrize("value", [r"\\input{secret.txt}", r"\\input secret.txt", "secret.txt", r"\\mathrm{secret}"])
+def test_a_secret_beside_the_spec_never_reaches_the_output(tmp_path, value):
+    _need_tex()
+    (tmp_path / "secret.txt").write_text("TOPSECRET-4711\n")
+    spec = tmp_path / "c.toml"
+    spec.write_text(CHAIN + f'[latex]\nh = "{value}"\n')
+    out = tmp_path / "out"
+    r = run("explain", str(spec), "--format", "pdf", "-o", str(out), cwd=tmp_path)
+    assert r.returncode in (0, 2) and "Traceback" not in r.stderr
+    for f in out.glob("*") if out.exists() else ():
+        data = f.read_bytes()
+        assert b"TOPSECRET" not in data
+        if f.suffix == ".pdf":
+            text = subprocess.run(["pdftotext", str(f), "-"], capture_output=True, text=True, check=False).stdout
+            assert "TOPSECRET" not in text
+
+
+def test_a_terminated_build_leaves_no_tex_folder_and_no_pdflatex(tmp_path):
+    _need_tex()
+    import glob
+    import os
+    import signal
+    import tempfile
+    import time
+    before = set(glob.glob(os.path.join(tempfile.gettempdir(), "derive-tex-*")))
+    proc = subprocess.Popen([sys.executable, "-m", "derive.cli", "build", str(ROOT / "examples" / "skip.toml"),
+                             "-o", str(tmp_path / "out")], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (set(glob.glob(os.path.join(tempfile.gettempdir(), "derive-tex-*")))
+                                          - before):
+        time.sleep(0.05)  # wait until pdflatex's folder exists: the build is typesetting
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) != 0
+    time.sleep(0.5)
+    assert set(glob.glob(os.path.join(tempfile.gettempdir(), "derive-tex-*"))) - before == set()
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*"))
+    ps = subprocess.run(["ps", "-eo", "ppid,comm"], capture_output=True, text=True, check=False).stdout
+    assert not [line for line in ps.splitlines() if "pdflatex" in line and line.split()[0] == "1"]
+
+
+# -- 2. user text is escaped for the format it lands in -----------------------------------------
+
+def test_a_title_reaches_markdown_as_text_not_html(tmp_path):
+    spec = tmp_path / "c.toml"
+    spec.write_text(CHAIN.replace('name = "c"', 'name = "c"\ntitle = "<script>alert(1)</script> *bold*"'))
+    assert run("explain", str(spec), "--format", "md", "-o", str(tmp_path)).returncode == 0
+    md = (tmp_path / "c.md").read_text()
+    assert "<script>" not in md and "&lt;script&gt;alert(1)&lt;/script&gt; \\*bold\\*" in md
+
+
+# -- 4. explain survives names the checker cannot read and equations it will not judge ------------
+
+@pytest.mark.parametrize("value", [r"\\hat{w}_1", "w^{(1)}", r"\\bar{w}", "w_1^{[1]}"])
+def test_explain_works_with_typeset_parameter_names(tmp_path, value):
+    spec = tmp_path / "m.toml"
+    spec.write_text((ROOT / "examples" / "mazur.toml").read_text() + f'\n[latex]\nw1 = "{value}"\n')
+    r = run("build", str(spec), "-o", str(tmp_path / "out"))
+    assert r.returncode == 0, r.stderr
+    assert value.replace("\\\\", "\\") in (tmp_path / "out" / "mazur.tex").read_text()
+
+
+def test_explain_leaves_out_checks_it_cannot_judge_with_a_note(tmp_path):
+    text = 'name = "deep"\n[dense]\nsizes = [2' + ", 2" * 14 + ', 1]\nactivation = "tanh"\n[loss]\nkind = "sse"\n'
+    spec = tmp_path / "deep.toml"
+    spec.write_text(text)
+    r = run("explain", str(spec), "--format", "md", "-o", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    md = (tmp_path / "deep.md").read_text()
+    assert "The common wrong forms of this equation are left out" in md and "paths" in md
+
+
+# -- 10, 12. bounded reads, all-or-nothing writes ------------------------------------------------
+
+def test_check_reads_a_bounded_amount_of_an_endless_file():
+    r = subprocess.run([sys.executable, "-m", "derive.cli", "check", "examples/mazur.toml", "--file", "/dev/zero"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1
+
+
+def test_build_writes_all_files_or_none(tmp_path, monkeypatch):
+    from derive.cli import files as files_module
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "mazur.md").write_text("old")
+    real = files_module.os.fdopen
+    calls = []
+
+    def failing(fd, *a, **k):  # the third file cannot be written
+        calls.append(fd)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        return real(fd, *a, **k)
+
+    monkeypatch.setattr(files_module.os, "fdopen", failing)
+    from derive.cli import main
+    monkeypatch.setenv("PATH", "/nonexistent")  # no pdflatex: three text files
+    assert main(["build", str(ROOT / "examples" / "mazur.toml"), "-o", str(out)]) == 2
+    assert sorted(p.name for p in out.iterdir()) == ["mazur.md"] and (out / "mazur.md").read_text() == "old"

@@ -10,7 +10,7 @@ is refused, never guessed.
 >>> from derive.check.parse import parse_name
 >>> names = Names(derive.derive(derive.load("examples/mazur.toml")))
 >>> names.resolve(parse_name("w_{1}")), names.resolve(parse_name("L"))
-(('w1', '', False), ('E_total', '', True))
+(('w1', '', 1), ('E_total', '', 2))
 """
 
 from __future__ import annotations

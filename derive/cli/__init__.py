@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 
 from ..core.spec import SpecError
 from ..explain.render import PdfError
@@ -38,6 +40,9 @@ def main(argv=None) -> int:
         module.add_arguments(p)
         p.set_defaults(run=module.run)
     args = parser.parse_args(argv)
+    # SIGTERM ends derive as an exception would: temporary files and pdflatex's folder are removed
+    previous = signal.signal(signal.SIGTERM, _terminated) if threading.current_thread() is threading.main_thread() \
+        else None
     try:
         status = args.run(args)
         sys.stdout.flush()  # inside the try: a closed pipe surfaces here, not at exit
@@ -56,3 +61,10 @@ def main(argv=None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _terminated(signum, frame):
+    raise SystemExit(128 + signum)

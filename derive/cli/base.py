@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .files import write_atomic
+from .files import write_all
 
 
 class UsageError(Exception):
@@ -28,7 +28,13 @@ def output_dir(args, name: str) -> Path:
 
 def write(path, data, what=None) -> Path:
     """`write_atomic`, a failure one line about `what` (default: the path)."""
+    return write_files({path: data}, what)[0]
+
+
+def write_files(files: dict, what=None) -> list[Path]:
+    """Every path -> data of `files` written all or nothing; a failure one line about `what`
+    (default: the first path)."""
     try:
-        return write_atomic(path, data)
+        return write_all(files)
     except OSError as e:
-        raise UsageError(f"{what or path}: cannot write: {e.strerror or e}") from None
+        raise UsageError(f"{what or next(iter(files))}: cannot write: {e.strerror or e}") from None

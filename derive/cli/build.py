@@ -9,7 +9,7 @@ from ..core.chain import derive
 from ..core.spec import load
 from ..explain.document import build as build_document
 from ..explain.render import compile_pdf, render
-from .base import output_dir, write
+from .base import output_dir, write_files
 
 HELP = "write everything for a spec: the .tex and .md explanations, the PDF (with pdflatex) and the NumPy module"
 
@@ -34,8 +34,8 @@ def run(args) -> int:
     pdflatex = shutil.which("pdflatex")
     if pdflatex:
         files[f"{spec.name}.pdf"] = compile_pdf(files[f"{spec.name}.tex"], spec.name)
-    for name in sorted(files):
-        print(f"wrote {write(out / name, files[name])}")
+    for path in write_files({out / name: files[name] for name in sorted(files)}):  # all or nothing
+        print(f"wrote {path}")
     if not pdflatex:
         print(f"skipped {spec.name}.pdf: pdflatex not found (install TeX Live, or run pdflatex on the .tex)")
     return 0

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from ..check import check
-from ..check.parse import EquationError
+from ..check.parse import MAX_LENGTH, EquationError
 from ..core.chain import derive
 from ..core.spec import load
 from .base import UsageError
@@ -28,14 +27,15 @@ def _read(args) -> tuple[str, str]:
         if args.equation is not None:
             raise UsageError("give the equation either as an argument or with --file, not both")
         try:
-            return Path(args.file).read_text(encoding="utf-8"), args.file
+            with open(args.file, encoding="utf-8") as f:  # a bounded read: --file /dev/zero ends
+                return f.read(MAX_LENGTH + 1), args.file
         except (OSError, UnicodeDecodeError) as e:
             raise UsageError(f"{args.file}: cannot read: {getattr(e, 'strerror', None) or e}")
     if args.equation is not None and args.equation != "-":
         return args.equation, "equation"
     if sys.stdin is None or sys.stdin.isatty():
         raise UsageError("give the equation as an argument, with --file F, or on standard input")
-    return sys.stdin.read(), "<stdin>"
+    return sys.stdin.read(MAX_LENGTH + 1), "<stdin>"
 
 
 def run(args) -> int:

@@ -8,7 +8,7 @@ from ..core.chain import derive
 from ..core.spec import load
 from ..explain.document import build
 from ..explain.render import compile_pdf, render
-from .base import check_parameters, output_dir, write
+from .base import check_parameters, output_dir, write_files
 
 HELP = "write the step-by-step derivation of every gradient as LaTeX (.tex), PDF or Markdown (.md)"
 
@@ -33,6 +33,6 @@ def run(args) -> int:
     files = {f"{spec.name}.{fmt}": render(fmt, doc)}
     if args.format == "pdf":
         files[f"{spec.name}.pdf"] = compile_pdf(files[f"{spec.name}.tex"], spec.name)
-    for name, data in files.items():  # everything is rendered before anything is written
-        print(f"wrote {write(out / name, data)}")
+    for path in write_files({out / name: data for name, data in files.items()}):  # all or nothing
+        print(f"wrote {path}")
     return 0

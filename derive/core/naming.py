@@ -33,12 +33,10 @@ def net_name(neuron: str) -> str:
 
 
 def delta_name(node: str) -> str:
-    """The error signal of a node, δ_node."""
     return DELTA + node
 
 
 def factor_text(num: str, den: str) -> str:
-    """A partial derivative in plain text: ∂num/∂den."""
     return f"∂{num}/∂{den}"
 
 
@@ -79,14 +77,6 @@ def _word(word: str, subscript: bool = False) -> str:
     return word
 
 
-def _base(name: str) -> str:
-    """A name without underscores: w1 -> w_{1}, beta2 -> \\beta_{2}, x -> x."""
-    m = _WORD_DIGITS.match(name)
-    if m:
-        return f"{_word(m.group(1))}_{{{m.group(2)}}}"
-    return _word(name)
-
-
 def default_latex_name(name: str) -> str:
     r"""How a user's name is typeset when the spec does not say: the first underscore starts the subscript.
 
@@ -96,8 +86,9 @@ def default_latex_name(name: str) -> str:
     if name.startswith(DELTA):
         return rf"\delta_{{{default_latex_name(name[len(DELTA):])}}}"
     head, _, rest = name.partition("_")
-    if not rest:
-        return _base(name)
+    if not rest:  # no underscore: w1 -> w_{1}, beta2 -> \beta_{2}, x -> x
+        m = _WORD_DIGITS.match(name)
+        return f"{_word(m.group(1))}_{{{m.group(2)}}}" if m else _word(name)
     parts = [p for p in rest.split("_") if p]
     sub = ",".join(_word(p, subscript=True) for p in parts)
     return f"{_word(head)}_{{{sub}}}" if head else sub
@@ -106,8 +97,8 @@ def default_latex_name(name: str) -> str:
 def latex_name(name: str, names=None) -> str:
     """A name typeset: the spec's [latex] entry (`names`), else the default; δ of a named node follows it."""
     names = names or {}
-    if name in names:
-        return names[name]
+    if name in names:  # a superscript of its own (w^{(1)}) is braced, so w^{(1)}^{new} cannot occur
+        return f"{{{names[name]}}}" if "^" in names[name] else names[name]
     if name.startswith(DELTA) and name[len(DELTA):] in names:
         return rf"\delta_{{{names[name[len(DELTA):]]}}}"
     return default_latex_name(name)

@@ -165,6 +165,23 @@ def layout(d: Derivation, names=None) -> Diagram:
     return Diagram(tuple(nodes), tuple(edges))
 
 
+def path_edges(d: Derivation, param: str) -> list:
+    """Every edge on a path from `param` to the loss, each once, in the order the paths (listed
+    depth first) first use it: a walk that visits each node once, so it costs the edges, however
+    many paths there are."""
+    out, seen, stack = [], {param}, [iter(d.consumers(param))]
+    while stack:
+        e = next(stack[-1], None)
+        if e is None:
+            stack.pop()
+            continue
+        out.append(e)
+        if e.dst not in seen:
+            seen.add(e.dst)
+            stack.append(iter(d.consumers(e.dst)))
+    return out
+
+
 def path_colors(n_paths: int) -> tuple[str, ...]:
     """The colour of each path: one each while the palette lasts, else all in the first."""
     if n_paths <= len(PALETTE):
@@ -181,15 +198,22 @@ def highlight(diagram: Diagram, d: Derivation, param: str, context: bool = True)
     """
     spec = d.spec
     neuron_of = {n.net: n.name for n in spec.neurons} | {n.name: n.name for n in spec.neurons}
-    colors = path_colors(len(d.paths(param)))
+    count = d.path_count(param)
+    colors = path_colors(count)
+    if count <= len(PALETTE):  # a colour per path: each path's own edges
+        groups = [(color, list(itertools.pairwise(path))) for path, color in zip(d.iter_paths(param), colors)]
+    else:  # one colour for all: the edges on any path, without listing the paths
+        groups = [(colors[0], [(e.src, e.dst) for e in path_edges(d, param)])]
     used: dict[tuple, dict[str, None]] = {}  # edge key -> the colours of the paths along it, each once
     lit_nodes: dict[str, str] = {}
-    for path, color in zip(d.paths(param), colors):
-        steps = [e.key for e in diagram.edges if e.key[1] == neuron_of[path[1]] and e.param == param]
-        steps += [(a, b if b == d.loss else neuron_of[b]) for a, b in itertools.pairwise(path[1:])
-                  if b == d.loss or neuron_of.get(a) != neuron_of.get(b)]
-        for node in path[1:-1]:
-            lit_nodes.setdefault(neuron_of[node], color)
+    for color, links in groups:
+        steps = [e.key for e in diagram.edges if e.param == param and any(
+            a == param and e.key[1] == neuron_of[b] for a, b in links)]
+        steps += [(a, b if b == d.loss else neuron_of[b]) for a, b in links
+                  if a != param and (b == d.loss or neuron_of.get(a) != neuron_of.get(b))]
+        for a, b in links:
+            if b != d.loss:
+                lit_nodes.setdefault(neuron_of[b], color)
         for key in steps:
             used.setdefault(key, {})[color] = None
     edges = []

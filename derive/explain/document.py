@@ -21,10 +21,12 @@ from pathlib import Path
 
 import sympy as sp
 
-from ..core.derivation import Derivation, Factor, delta_symbol
+from ..check import common_mistakes
+from ..check.parse import EquationError
+from ..core.derivation import Chain, Derivation, Factor, delta_symbol
 from ..core.ops import ACTIVATIONS
 from ..printing.printers import LatexPrinter, latex_factor, more_leaves_than
-from .diagram import CONTEXT_MAX, PALETTE, Diagram, highlight, layout, path_colors
+from .diagram import CONTEXT_MAX, PALETTE, Diagram, highlight, layout, path_colors, path_edges
 from .forms import forward_pieces, times_delta
 from .texmath import BUDGET, Row, chain_rows, number, pack, symbolic_printer, terms, width
 from .worked import Example, worked_example
@@ -32,6 +34,7 @@ from .worked import Example, worked_example
 __all__ = ["MAX_PATHS_LISTED", "Check", "Document", "Mistake", "ParamSection", "PathView", "build"]
 
 MAX_PATHS_LISTED = 4  # more paths than this: the first two are written out, the rest counted
+MISTAKE_PATHS = 64  # paths of each parameter searched for the seed Q&A's mistake
 WRITTEN_OUT_MAX = 2 * BUDGET  # a fully substituted gradient wider than two lines is not shown
 
 
@@ -77,6 +80,7 @@ class ParamSection:
     value: str  # the gradient at the spec's values over its data, "" without numbers
     mistake: Mistake | None  # the seed Q&A's mistake, for one parameter of the document
     checks: tuple[Check, ...] = ()  # "check yourself": common wrong forms of this equation
+    checks_note: str = ""  # plain text: why there are none, when the checker could not judge them
 
 
 @dataclass(frozen=True)
@@ -139,8 +143,8 @@ def _mistake(d: Derivation, printer) -> tuple[str, Mistake] | None:
     """
     best = None
     for p in d.parameters:
-        paths = d.paths(p)
-        for path in paths:
+        count = d.path_count(p)
+        for path in itertools.islice(d.iter_paths(p), MISTAKE_PATHS):
             for a, b in itertools.pairwise(path):
                 e = d.edge(b, a)
                 if e.kind != "source" or a in d.spec.inputs:
@@ -149,29 +153,28 @@ def _mistake(d: Derivation, printer) -> tuple[str, Mistake] | None:
                 if weight is None:
                     continue
                 fans = sum(1 for c in d.consumers(a) if c.kind == "source")
-                score = (len(paths) > 1 and fans > 1, len(paths) > 1)
+                score = (count > 1 and fans > 1, count > 1)
                 if best is None or score > best[0]:
                     # the weights of every edge leaving the unit: the seed's ∂w5/∂h1 and ∂w7/∂h1
                     others = [w for c in d.consumers(a) if c.kind == "source"
                               for w, src in d.equation(c.dst).terms if src == a and w != weight]
                     wrong = tuple(latex_factor(Factor(w, a), printer) for w in [weight, *others][:2])
                     best = (score, p, Mistake(printer.name(weight), printer.name(a), wrong,
-                                              latex_factor(Factor(b, a), printer), fans, len(paths)))
+                                              latex_factor(Factor(b, a), printer), fans, count))
                 break
     return None if best is None else (best[1], best[2])
 
 
 def _param_section(d: Derivation, p: str, diagram: Diagram, printer, sym, value: str,
                    mistake) -> ParamSection:
-    paths = d.paths(p)
-    chain = d.chain(p)
-    colors = path_colors(len(paths))
-    listed = len(paths) if len(paths) <= MAX_PATHS_LISTED else 2
+    count = d.path_count(p)  # the paths are counted; only the listed ones are ever enumerated
+    listed = count if count <= MAX_PATHS_LISTED else 2
+    chain = Chain(d.loss, p, tuple(itertools.islice(d.iter_paths(p), listed)), d)
     views = tuple(PathView(c, dict(PALETTE)[c], r" \to ".join(printer.name(n) for n in path),
                            r" \, ".join(latex_factor(f, printer) for f in prod))
-                  for c, path, prod in zip(colors[:listed], paths, chain.products))
+                  for c, path, prod in zip(path_colors(count), chain.paths, chain.products))
     grad = latex_factor(Factor(d.loss, p), printer)
-    edges = {f: d.edge(f.num, f.den) for prod in chain.products for f in prod}  # each local partial once
+    edges = {e.factor: e for e in path_edges(d, p)}  # each local partial on a path once
     local_items = [f"{latex_factor(f, printer)} = {sym.doprint(e.display)}" for f, e in edges.items()]
     notes = tuple(filter(None, dict.fromkeys(d.equation(e.dst).op.derivative_note for e in edges.values())))
     uses = d.uses(p)
@@ -187,25 +190,28 @@ def _param_section(d: Derivation, p: str, diagram: Diagram, printer, sym, value:
             written_rows = chain_rows(grad, [out_terms])
     return ParamSection(
         p, printer.name(p), "param-" + "".join(c if c.isalnum() else "-" for c in p), grad,
-        tuple(printer.name(e.dst) for e in uses), len(paths), views,
+        tuple(printer.name(e.dst) for e in uses), count, views,
         highlight(diagram, d, p, context=len(d.spec.neurons) <= CONTEXT_MAX),
-        len(paths) - listed, pack(local_items), notes, result, delta_form,
+        count - listed, pack(local_items), notes, result, delta_form,
         tuple(dict.fromkeys(printer.name(delta_symbol(e.dst).name) for e in uses if e.dst != d.loss)),
         written_rows, value, mistake[1] if mistake and mistake[0] == p else None,
-        _checks(d, p) if mistake and mistake[0] == p else ())
+        *(_checks(d, p) if mistake and mistake[0] == p else ((), "")))
 
 
-def _checks(d: Derivation, p: str) -> tuple[Check, ...]:
-    """"Check yourself": derive check's common wrong forms of p's equation, each with its verdict."""
-    from ..check import common_mistakes
-
+def _checks(d: Derivation, p: str) -> tuple[tuple[Check, ...], str]:
+    """"Check yourself": derive check's common wrong forms of p's equation, each with its verdict;
+    or none and why, when the checker cannot judge this equation (too many paths, say)."""
+    try:
+        mistakes = common_mistakes(d, p)
+    except EquationError as e:
+        return (), f"The common wrong forms of this equation are left out: {e.message}."
     out = []
-    for m in common_mistakes(d, p):
+    for m in mistakes:
         lhs, rhs = m.equation.split(" = ", 1)
         pieces = rhs.split(" + ")  # factors hold no " + ": each piece is one path's product
         rows = chain_rows(lhs, [[pieces[0], *("+ " + t for t in pieces[1:])]])
         out.append(Check(m.title, m.equation, rows, tuple(m.why.splitlines())))
-    return tuple(out)
+    return tuple(out), ""
 
 
 def _legend(d: Derivation, printer, layout_crowded: bool) -> tuple[tuple[str, tuple[str, ...]], ...]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -52,21 +53,68 @@ def _tex(s: str) -> str:
     return "".join(c if ord(c) < 0x250 or c in UNICODE_TEX else "?" for c in kept)
 
 
+_MD_SPECIAL = {c: "\\" + c for c in "\\`*_[]#|~"} | {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+
+
+def _md(s: str) -> str:
+    """A user's plain text (a title, a file name) for Markdown: no markup, no HTML, one line.
+
+    >>> _md("<script>alert(1)</script> *x*")
+    '&lt;script&gt;alert(1)&lt;/script&gt; \\\\*x\\\\*'
+    """
+    return "".join(_MD_SPECIAL.get(c, c) for c in " ".join(s.split()))
+
+
+def _comment(s: str) -> str:
+    """Text inside an HTML comment: it cannot close the comment."""
+    return " ".join(s.split()).replace("--", "- -").replace(">", "&gt;")
+
+
+def _code(s: str) -> str:
+    """Text as a Markdown code span (shown as typed, never as markup or HTML)."""
+    s = " ".join(s.split()).replace("`", "'")
+    return f"`{s}`"
+
+
 def render(fmt: str, doc: Document) -> str:
     """The document as text in `fmt` ("tex" or "md")."""
     env = environment("tex")
     env.filters["tex"] = _tex
+    env.filters["md"] = _md
+    env.filters["comment"] = _comment
+    env.filters["code"] = _code
     env.filters["capitalize_first"] = lambda s: s[:1].upper() + s[1:]
     env.globals["unicode_tex"] = sorted((f"{ord(c):04X}", tex) for c, tex in UNICODE_TEX.items())
     return env.get_template(FORMATS[fmt]).render(doc=doc)
 
 
-def compile_pdf(tex: str, name: str, runs: int = 2) -> bytes:
-    """Compile LaTeX source to PDF bytes with pdflatex in a scratch directory.
+TEX_SECONDS = int(os.environ.get("DERIVE_TEX_SECONDS", "600"))  # one pdflatex run may take this long
 
-    Two runs resolve the table of contents and page references.  SOURCE_DATE_EPOCH pins the
-    PDF's dates and ID, so the same source gives the same bytes on one TeX installation.  Raises
-    `PdfError` with a one-line message when pdflatex is missing or reports an error.
+
+def _tex_env() -> dict:
+    """pdflatex's environment: no shell escape, files read and written only in its own folder,
+    fixed dates (SOURCE_DATE_EPOCH pins the PDF's dates and ID: same source, same bytes)."""
+    return {**os.environ, "SOURCE_DATE_EPOCH": "0", "FORCE_SOURCE_DATE": "1", "openin_any": "p",
+            "openout_any": "p", "shell_escape": "f"}
+
+
+def _die_with_parent() -> None:  # runs in the child before pdflatex starts
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: killed when derive is
+    except (OSError, AttributeError):
+        pass  # not Linux: the time limit still ends it
+
+
+def compile_pdf(tex: str, name: str, runs: int = 2) -> bytes:
+    """Compile LaTeX source to PDF bytes with pdflatex in a scratch directory, sandboxed.
+
+    Two runs resolve the table of contents and page references.  pdflatex runs with
+    -no-shell-escape, may open files only in its scratch folder (openin_any=p), is stopped
+    after TEX_SECONDS, and dies with derive; the folder is removed even when derive is stopped
+    with SIGTERM (the CLI turns it into an exit).  Raises `PdfError` with a one-line message
+    when pdflatex is missing, fails or runs out of time.
     """
     exe = shutil.which("pdflatex")
     if exe is None:
@@ -76,9 +124,14 @@ def compile_pdf(tex: str, name: str, runs: int = 2) -> bytes:
         src = Path(tmp) / f"{name}.tex"
         src.write_text(tex, encoding="utf-8")
         for _ in range(runs):
-            proc = subprocess.run([exe, "-interaction=nonstopmode", "-halt-on-error", src.name],
-                                  cwd=tmp, capture_output=True, text=True, errors="replace", check=False,
-                                  env={**os.environ, "SOURCE_DATE_EPOCH": "0", "FORCE_SOURCE_DATE": "1"})
+            try:
+                proc = subprocess.run([exe, "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error",
+                                       src.name], cwd=tmp, capture_output=True, text=True, errors="replace",
+                                      check=False, env=_tex_env(), timeout=TEX_SECONDS, stdin=subprocess.DEVNULL,
+                                      preexec_fn=_die_with_parent)
+            except subprocess.TimeoutExpired:
+                raise PdfError(f"pdflatex took more than {TEX_SECONDS} s on {name}.tex and was stopped "
+                               "(set DERIVE_TEX_SECONDS to allow more)") from None
             if proc.returncode != 0:
                 log = (Path(tmp) / f"{name}.log")
                 text = log.read_text(errors="replace") if log.exists() else proc.stdout
