@@ -384,3 +384,16 @@ def test_build_writes_all_files_or_none(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")  # no pdflatex: three text files
     assert main(["build", str(ROOT / "examples" / "mazur.toml"), "-o", str(out)]) == 2
     assert sorted(p.name for p in out.iterdir()) == ["mazur.md"] and (out / "mazur.md").read_text() == "old"
+
+
+def test_a_hundred_layers_show_and_explain_in_bounded_time_and_size(tmp_path):
+    spec = tmp_path / "deep.toml"
+    spec.write_text('name = "deep"\n[dense]\nsizes = [2' + ", 2" * 98 + ', 1]\nactivation = "tanh"\n'
+                    '[loss]\nkind = "sse"\n')
+    r = run("show", str(spec))
+    assert r.returncode == 0 and len(r.stdout) < 5_000_000, (r.returncode, len(r.stdout))
+    d = derive.derive(derive.load(spec))
+    assert d.path_count("w1") == 2**98  # counted, never listed
+    r = run("explain", str(spec), "--format", "md", "-o", str(tmp_path))
+    assert r.returncode == 0, r.stderr[-500:]
+    assert "left out" in (tmp_path / "deep.md").read_text()

@@ -28,7 +28,7 @@ loss): spelling.py has the rules.
 from __future__ import annotations
 
 from ..core.derivation import Derivation
-from .judge import Judge
+from .judge import MAX_PATHS, Judge
 from .mistakes import wrong_forms
 from .parse import EquationError
 from .verdict import KINDS, Mistake, Problem, Term, Verdict, report
@@ -64,4 +64,8 @@ def common_mistakes(d: Derivation, param: str) -> tuple[Mistake, ...]:
     >>> print(common_mistakes(d, "w1")[0].equation[:59])
     \\frac{\\partial E_{\\mathrm{total}}}{\\partial w_{1}} = \\frac{
     """
+    count = d.path_count(param)
+    if count > MAX_PATHS:  # before the forms are written out, one product per path
+        raise EquationError(f"∂{d.loss}/∂{param} has {count} paths; derive check judges equations of at most "
+                            f"{MAX_PATHS}", 0, "")
     return tuple(Mistake(title, eq, check(d, eq)) for title, eq in wrong_forms(d, param))

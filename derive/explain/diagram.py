@@ -34,6 +34,7 @@ PALETTE = (("pathA", "D55E00"), ("pathB", "0072B2"), ("pathC", "009E73"), ("path
 COLUMN = 3.4  # cm between columns
 ROW = 2.0  # cm between neurons in a column
 SPREAD = 0.11  # cm between the ends of edges that meet at one side of a node
+MAX_LISTED_COLORS = 8  # colours handed out for paths that are drawn one by one
 STROKE_GAP = 1.6  # pt between parallel strokes of an edge used by several paths
 CONTEXT_MAX = 8  # networks with more neurons than this show each parameter's paths without the rest
 CROWDED = 3  # a node with more edges than this on one side: its edges' labels would pile up
@@ -186,7 +187,7 @@ def path_colors(n_paths: int) -> tuple[str, ...]:
     """The colour of each path: one each while the palette lasts, else all in the first."""
     if n_paths <= len(PALETTE):
         return tuple(name for name, _ in PALETTE[:n_paths])
-    return (PALETTE[0][0],) * n_paths
+    return (PALETTE[0][0],) * min(n_paths, MAX_LISTED_COLORS)  # only listed paths are coloured
 
 
 def highlight(diagram: Diagram, d: Derivation, param: str, context: bool = True) -> Diagram:

@@ -19,6 +19,7 @@ from ..printing.printers import more_leaves_than, text
 __all__ = ["pretty"]
 
 MAX_PATHS_SHOWN = 8  # more than this and the paths are counted, not listed
+MAX_PATH_CHARS = 2000  # and no more paths once a parameter's listed paths take this many characters
 MAX_RESULT_CHARS = 400  # a longer written-out result is described, not printed
 
 
@@ -53,13 +54,17 @@ def pretty(d: Derivation, params=None) -> str:
     for p in params:
         count = d.path_count(p)
         out += ["", f"∂{d.loss}/∂{p}: {count} path{'s' if count != 1 else ''} from {p} to {d.loss}"]
-        for i, path in enumerate(itertools.islice(d.iter_paths(p), MAX_PATHS_SHOWN)):
+        shown, chars = 0, 0
+        for path in itertools.islice(d.iter_paths(p), MAX_PATHS_SHOWN):
+            if shown and chars > MAX_PATH_CHARS:  # long paths of a deep network: a few are enough
+                break
             prod = Chain(d.loss, p, (path,), d).products[0]
-            out.append(f"  path {i + 1}: " + " → ".join(path))
-            out.append("      " + " · ".join(str(f) for f in prod))
-            out.append("    = " + " · ".join(_factor(d.edge(f.num, f.den).display) for f in prod))
-        if count > MAX_PATHS_SHOWN:
-            out.append(f"  ... and {count - MAX_PATHS_SHOWN} more paths, one product each")
+            lines = [f"  path {shown + 1}: " + " → ".join(path), "      " + " · ".join(str(f) for f in prod),
+                     "    = " + " · ".join(_factor(d.edge(f.num, f.den).display) for f in prod)]
+            out += lines
+            shown, chars = shown + 1, chars + sum(map(len, lines))
+        if count > shown:
+            out.append(f"  ... and {count - shown} more paths, one product each")
         elif count > 1:
             out.append(f"  sum over paths: {d.chain(p)}")
         uses = d.uses(p)
