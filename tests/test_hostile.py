@@ -397,3 +397,8 @@ def test_a_hundred_layers_show_and_explain_in_bounded_time_and_size(tmp_path):
     r = run("explain", str(spec), "--format", "md", "-o", str(tmp_path))
     assert r.returncode == 0, r.stderr[-500:]
     assert "left out" in (tmp_path / "deep.md").read_text()
+
+
+def test_terminal_escapes_in_an_equation_are_not_echoed():
+    r = _check_cli("\\frac{\\partial L}{\\partial w_1} = \x1b[31m h_1\x07")
+    assert r.returncode == 2 and "\x1b" not in r.stderr and "\x07" not in r.stderr

@@ -56,7 +56,8 @@ class EquationError(ValueError):
 
 
 def _context(text: str, pos: int) -> str:
-    flat = " ".join(text.split("\n"))
+    # one line, and no control characters: the context is echoed to a terminal
+    flat = "".join(c if c.isprintable() else " " if c in "\n\r\t" else "?" for c in text)
     if not flat.strip():
         return "(empty)"
     start = max(0, pos - 30)
