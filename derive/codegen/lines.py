@@ -14,8 +14,8 @@ import sympy as sp
 
 from ..printing.printers import text
 
-__all__ = ["LINE", "Line", "doc_text", "join", "join_rows", "key", "short_sum", "term_text", "tuple_literal",
-           "unpack"]
+__all__ = ["LINE", "Line", "as_tuple", "doc_text", "join", "join_rows", "key", "short_sum", "term_text",
+           "tuple_literal", "unpack"]
 
 LINE = 100  # wrap long sums at about this many characters
 
@@ -31,12 +31,9 @@ class Line:
 
 def join(terms: list[str], indent: int) -> str:
     """A sum of printed terms, wrapped inside parentheses when it grows past the line length."""
-    out = terms[0]
-    for t in terms[1:]:
-        out += f" - {t[1:]}" if t.startswith("-") else f" + {t}"
-    if indent + len(out) <= LINE:
-        return out
-    return _wrapped([terms[0]] + [f"- {t[1:]}" if t.startswith("-") else f"+ {t}" for t in terms[1:]], indent)
+    pieces = [terms[0]] + [f"- {t[1:]}" if t.startswith("-") else f"+ {t}" for t in terms[1:]]
+    out = " ".join(pieces)
+    return out if indent + len(out) <= LINE else _wrapped(pieces, indent)
 
 
 def _wrapped(pieces: list[str], indent: int) -> str:
@@ -74,9 +71,14 @@ def key(name: str) -> str:
     return f'"{name}"' if name.isidentifier() else repr(name)
 
 
+def as_tuple(items) -> str:
+    """Printed items as a Python tuple: `(a,)`, `(a, b)`."""
+    items = list(items)
+    return f"({items[0]},)" if len(items) == 1 else "(" + ", ".join(items) + ")"
+
+
 def tuple_literal(names) -> str:
-    keys = [key(n) for n in names]
-    return f"({keys[0]},)" if len(keys) == 1 else "(" + ", ".join(keys) + ")"
+    return as_tuple(key(n) for n in names)
 
 
 def unpack(names: list[str], indent: int) -> str:

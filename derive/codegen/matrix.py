@@ -26,14 +26,14 @@ from ..core.derivation import Derivation
 from ..core.naming import delta_name, py_layer
 from ..core.ops import ACTIVATIONS
 from ..core.spec import Layer
-from .lines import Line, join_rows, short_sum, term_text
+from .lines import Line, as_tuple, join_rows, short_sum, term_text
 
 __all__ = ["MIN_WIDTH", "layers"]
 
 MIN_WIDTH = 8  # the widest layer must have this many neurons for matrix code to pay
 
 
-def layers(d: Derivation, min_width: int | None = None) -> tuple[Layer, ...] | None:
+def layers(d: Derivation) -> tuple[Layer, ...] | None:
     r"""The `[dense]` spec's layer records, or None for a network of neurons (or one too narrow to gain).
 
     >>> import derive
@@ -44,10 +44,7 @@ def layers(d: Derivation, min_width: int | None = None) -> tuple[Layer, ...] | N
     True
     """
     out = d.spec.layers
-    width = MIN_WIDTH if min_width is None else min_width
-    if not out or max(len(layer.neurons) for layer in out) < width:
-        return None
-    return out
+    return out if out and max(len(layer.neurons) for layer in out) >= MIN_WIDTH else None
 
 
 def plan(b, blocks: tuple[Layer, ...]):
@@ -57,33 +54,26 @@ def plan(b, blocks: tuple[Layer, ...]):
     """
     d, spec, py = b.d, b.spec, b.py
     loss = d.loss
-    mean = b.mean
-    names = []
-    for k in range(1, len(blocks) + 1):
-        names.append({role: b.namer.claim(f"{role} {k}", py_layer(role, k))
-                      for role in ("S", "W", "Z", "A", "dA", "dZ", "G", "gb")})
+    roles = ("S", "W", "Z", "A", "dA", "dZ", "G", "gb")
+    names = [{r: b.namer.claim(f"{r} {k}", py_layer(r, k)) for r in roles} for k in range(1, len(blocks) + 1)]
     forward, nodes, where = [], [], {}  # where: parameter -> [(layer, row or None, column)]
     for k, (layer, nm) in enumerate(zip(blocks, names)):
         src = names[k - 1]["A"] if k else nm["S"]
         if k == 0:
-            forward.append(Line(nm["S"], f"np.stack({_columns(py[s] for s in layer.sources)}, axis=1)",
+            forward.append(Line(nm["S"], f"np.stack({as_tuple(py[s] for s in layer.sources)}, axis=1)",
                                 f"layer 1's sources as columns: {', '.join(layer.sources)}"))
-        rows = []
-        for i, s in enumerate(layer.sources):
-            row = []
-            for j, n in enumerate(layer.neurons):
-                w = dict(n.inputs)[s]
-                row.append(py[w])
-                where.setdefault(w, []).append((k, i, j))
-            rows.append("[" + ", ".join(row) + "]")
+        weights = [dict(n.inputs) for n in layer.neurons]  # column j: neuron j's weight of each source
+        rows = ["[" + ", ".join(py[ws[s]] for ws in weights) + "]" for s in layer.sources]
+        for j, (n, ws) in enumerate(zip(layer.neurons, weights)):
+            for i, s in enumerate(layer.sources):
+                where.setdefault(ws[s], []).append((k, i, j))
+            if n.bias:
+                where.setdefault(n.bias, []).append((k, None, j))
         who = f"{layer.neurons[0].name} … {layer.neurons[-1].name}" if len(layer.neurons) > 2 else \
             ", ".join(n.name for n in layer.neurons)
         forward.append(Line(nm["W"], "np.array([" + join_rows(rows, 4 + len(nm["W"]) + 13) + "])",
                             f"layer {k + 1} ({who}, {layer.activation}): W[i, j] weighs source i into neuron j"))
         biases = [n.bias for n in layer.neurons]
-        for j, bias in enumerate(biases):
-            if bias:
-                where.setdefault(bias, []).append((k, None, j))
         if all(biases) and len(set(biases)) == 1:
             z = f"{src} @ {nm['W']} + {py[biases[0]]}"
         elif any(biases):
@@ -97,11 +87,10 @@ def plan(b, blocks: tuple[Layer, ...]):
             nm["A"] = nm["Z"]
         else:
             forward.append(Line(nm["A"], act.numpy.format(z=nm["Z"])))
-        last = k == len(blocks) - 1
         for j, n in enumerate(layer.neurons):
             if not own_net:
                 nodes.append((n.net, f"{nm['Z']}[:, {j}]"))
-            nodes.append((n.name, py[n.name] if last else f"{nm['A']}[:, {j}]"))
+            nodes.append((n.name, py[n.name] if k == len(blocks) - 1 else f"{nm['A']}[:, {j}]"))
     for j, n in enumerate(blocks[-1].neurons):
         forward.append(Line(py[n.name], f"{names[-1]['A']}[:, {j}]"))
 
@@ -111,9 +100,9 @@ def plan(b, blocks: tuple[Layer, ...]):
         e = d.edge(loss, o)
         backward.append(Line(py[delta_name(o)], b.code(sp.factor_terms(e.partial)),
                              f"δ_{o} = ∂{loss}/∂{o} = {term_text(e.display, '')}"))
-    backward.append(Line(names[-1]["dA"], f"np.stack({_columns(py[delta_name(o)] for o in outputs)}, axis=1)",
+    backward.append(Line(names[-1]["dA"], f"np.stack({as_tuple(py[delta_name(o)] for o in outputs)}, axis=1)",
                          "the outputs' error signals as columns"))
-    scale = f" / {b.n}" if mean else ""
+    scale = f" / {b.n}" if b.mean else ""
     for k in range(len(blocks) - 1, -1, -1):
         layer, nm = blocks[k], names[k]
         act = ACTIVATIONS[layer.activation]
@@ -148,8 +137,3 @@ def plan(b, blocks: tuple[Layer, ...]):
         rule = short_sum([term_text(f, delta_name(c)) for f, c in d.times_delta(uses)])
         gradients.append(Line(b.gradient_name(p), code, f"∂{loss}/∂{p} = {b.average} {rule}"))
     return forward, nodes, backward, gradients
-
-
-def _columns(names) -> str:
-    names = list(names)
-    return f"({names[0]},)" if len(names) == 1 else "(" + ", ".join(names) + ")"

@@ -1,13 +1,9 @@
 """Derivation in, standalone NumPy gradient module out (the text of `<name>_gradients.py`).
 
-The module is made from the derivation, not from a run-time autodiff: the forward quantities
-once (one line per net sum and activation, arrays over the N samples), each error signal δ once
-(from the loss backwards, δ_v = Σ ∂c/∂v · δ_c over v's consumers c, with SymPy's `cse` sharing
-common subexpressions), and each gradient as its local partials times the δ they multiply,
-summed over samples (`h1 @ delta_net_o1`): scalar.py writes that line by line, matrix.py one
-matrix product per layer for wide dense stacks.  Activations and their derivatives use the
-registry's stable NumPy forms (derive/core/ops.py).  `GradientPrinter` prints the
-expressions; templates/gradients.py.j2 lays out the module and contains no math.
+The module is made from the derivation, not from a run-time autodiff: scalar.py writes it line
+by line, matrix.py one matrix product per layer for wide dense stacks, both with the registry's
+stable NumPy forms (derive/core/ops.py).  `GradientPrinter` prints the expressions;
+templates/gradients.py.j2 lays out the module and contains no math.
 
 >>> import derive
 >>> src = module_source(derive.derive(derive.load("examples/qa_chain.toml")))
@@ -76,15 +72,10 @@ class Builder:
             nodes = [(eq.name, self.py[eq.name]) for eq in d.equations[:-1]]
         notes = list(dict.fromkeys(eq.op.derivative_note for eq in d.equations[:-1] if eq.op.derivative_note))
         env = environment("py")
-        env.filters["key"] = key
-        env.filters["tuple"] = tuple_literal
+        env.filters.update(key=key, tuple=tuple_literal)
         return env.get_template("gradients.py.j2").render(
-            name=spec.name,
-            title=doc_text(spec.title),
-            source=doc_text(Path(spec.source).name),
-            loss=d.loss,
-            loss_description=self.loss_kind.description,
-            mean=self.mean,
+            name=spec.name, title=doc_text(spec.title), source=doc_text(Path(spec.source).name),
+            loss=d.loss, loss_description=self.loss_kind.description, mean=self.mean,
             notes=notes or [ACTIVATIONS["identity"].derivative_note],
             parameters=[(p, self.py[p]) for p in d.parameters],
             inputs=[(x, self.py[x]) for x in spec.inputs],
@@ -92,12 +83,8 @@ class Builder:
             nodes=nodes,
             initial=[(k, repr(float(v))) for k, v in sorted(spec.values, key=lambda kv: d.parameters.index(kv[0]))],
             data=[(k, "[" + ", ".join(repr(float(x)) for x in v) + "]") for k, v in spec.data],
-            learning_rate=repr(float(spec.train.learning_rate)),
-            steps=spec.train.steps,
-            forward=forward,
-            loss_line=self.loss_line(),
-            backward=backward,
-            gradients=gradients,
+            learning_rate=repr(float(spec.train.learning_rate)), steps=spec.train.steps,
+            forward=forward, loss_line=self.loss_line(), backward=backward, gradients=gradients,
             grad_names=[(p, self.gradient_name(p)) for p in d.parameters],
             unpack_inputs=unpack([self.py[x] for x in spec.inputs], 4),
             unpack_leaves=unpack([self.py[x] for x in (*spec.inputs, *spec.targets)], 4),

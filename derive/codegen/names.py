@@ -7,18 +7,9 @@ gets underscores until it is free.  The made-up names follow the math (core/nami
 always gets the same names.
 
 >>> import derive
->>> spec = derive.loads('''
-... name = "k"
-... inputs = ["lambda"]
-... [[neuron]]
-... name = "data"
-... activation = "tanh"
-... inputs = { lambda = "w" }
-... [loss]
-... kind = "sse"
-... outputs = { data = "t" }
-... ''')
->>> names = python_names(derive.derive(spec))
+>>> spec = {"name": "k", "inputs": ["lambda"], "loss": {"kind": "sse", "outputs": {"data": "t"}},
+...         "neuron": [{"name": "data", "activation": "tanh", "inputs": {"lambda": "w"}}]}
+>>> names = python_names(derive.derive(derive.from_dict(spec)))
 >>> names["lambda"], names["data"]
 ('lambda_', 'data_')
 """
@@ -70,8 +61,7 @@ class Namer:
 def network_names(d: Derivation) -> tuple[Namer, dict[str, str]]:
     """The namer with the network's names claimed, and the table user name (or δ name) -> Python name."""
     namer = Namer()
-    spec = d.spec
-    for name in (*d.parameters, *spec.inputs, *spec.targets, *(eq.name for eq in d.equations)):
+    for name in (*d.parameters, *d.spec.inputs, *d.spec.targets, *(eq.name for eq in d.equations)):
         namer.claim(name, name)
     py = dict(namer.table)
     for eq in d.equations:

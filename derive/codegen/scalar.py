@@ -19,11 +19,8 @@ __all__ = ["backward_lines", "forward_lines", "gradient_lines"]
 
 def forward_lines(b) -> list[Line]:
     """Every net sum and activation, in equation order."""
-    lines = []
-    for eq in b.d.equations[:-1]:
-        terms = eq.op.numpy_terms(eq, b.py, b.code)
-        lines.append(Line(b.py[eq.name], join(terms, 8 + len(b.py[eq.name]) + 3)))
-    return lines
+    return [Line(b.py[eq.name], join(eq.op.numpy_terms(eq, b.py, b.code), 8 + len(b.py[eq.name]) + 3))
+            for eq in b.d.equations[:-1]]
 
 
 def backward_lines(b) -> list[Line]:
@@ -51,8 +48,7 @@ def backward_lines(b) -> list[Line]:
         targets.append(delta_symbol(dl.node))
         exprs.append(sp.Add(*terms, evaluate=False) if len(terms) > 1 else terms[0])
         comments.append(f"δ_{dl.node} = ∂{loss}/∂{dl.node} = {b.rule(dl.terms)}")
-    temps = sp.numbered_symbols("cse")
-    shared, reduced = sp.cse(exprs, symbols=_Fresh(b, temps), order="none")
+    shared, reduced = sp.cse(exprs, symbols=_fresh(b), order="none")
     temps_used = {s for s, _ in shared}
     # where cse found nothing to share, keep the terms in the derivation's order
     reduced = [r if r.free_symbols & temps_used else e for e, r in zip(exprs, reduced)]
@@ -79,19 +75,11 @@ def gradient_lines(b) -> list[Line]:
     return lines
 
 
-class _Fresh:
+def _fresh(b):
     """cse's symbol supply: numbered temporaries that the namer has confirmed are free."""
-
-    def __init__(self, b, numbered):
-        self.b, self.numbered = b, numbered
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        s = next(self.numbered)
-        self.b.py[s.name] = self.b.namer.claim("cse " + s.name, s.name)
-        return s
+    for s in sp.numbered_symbols("cse"):
+        b.py[s.name] = b.namer.claim("cse " + s.name, s.name)
+        yield s
 
 
 def _place(shared, deltas, slope_lines, b) -> list[Line]:

@@ -278,9 +278,7 @@ class Derivation:
 
     def gradient_rule(self, param: str) -> sp.Expr:
         """∂L/∂param as local partials times error signals: Σ ∂c/∂param · δ_c."""
-        self._check_param(param)
-        uses = self._uses[param]
-        return sp.Add(*[e.partial * delta_symbol(e.dst) for e in uses])
+        return sp.Add(*[e.partial * delta_symbol(e.dst) for e in self.uses(param)])
 
     @cached_property
     def _forward(self) -> dict[sp.Symbol, sp.Expr]:
@@ -306,9 +304,7 @@ class Derivation:
 
     def gradient(self, param: str) -> sp.Expr:
         """∂(per-sample loss)/∂param in terms of inputs, targets and parameters only."""
-        self._check_param(param)
-        uses = self._uses[param]
-        return self.substitute(sp.Add(*[e.partial * self.delta(e.dst) for e in uses]))
+        return self.substitute(sp.Add(*[e.partial * self.delta(e.dst) for e in self.uses(param)]))
 
     def loss_expr(self) -> sp.Expr:
         """The per-sample loss in inputs, targets and parameters."""

@@ -55,17 +55,13 @@ def equations(spec: NetSpec) -> tuple[Equation, ...]:
         if n.bias:
             terms.append(symbol(n.bias))
             args.append(n.bias)
-        eqs.append(Equation(n.net, WEIGHTED_SUM, sp.Add(*terms), _unique(args), n.name,
+        eqs.append(Equation(n.net, WEIGHTED_SUM, sp.Add(*terms), tuple(dict.fromkeys(args)), n.name,
                             terms=tuple((w, src) for src, w in n.inputs), bias=n.bias or ""))
         if n.net != n.name:
             act = ACTIVATIONS[n.activation]
             eqs.append(Equation(n.name, act, act.function(symbol(n.net)), (n.net,), n.name))
     loss = LOSSES[spec.loss.kind]
     pairs = [(symbol(o), symbol(t)) for o, t in spec.loss.outputs]
-    args = _unique([a for o, t in spec.loss.outputs for a in (o, t)])
+    args = tuple(dict.fromkeys(a for o, t in spec.loss.outputs for a in (o, t)))
     eqs.append(Equation(spec.loss.name, loss, loss.per_sample(pairs), args))
     return tuple(eqs)
-
-
-def _unique(names) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(names))

@@ -5,14 +5,10 @@ An equation of the network (graph.py) is one op applied to its arguments: the we
 keyword fields and a few methods, every question a stage asks about it:
 
 - its SymPy forward form (the truth, used by the tests' independent `sympy.diff`);
-- its local partials ∂eq/∂arg, and the same written the way a person writes them
-  (σ(z)(1−σ(z)) as a(1−a), the loss's −(t − y) with its constant explicit);
-- how the equation reads (`readable`): w·x + b, σ(net) and 1/(1 + e^{−net}), the loss;
-- its numerically stable NumPy form and its slope's, for generated code;
-- its LaTeX and plain names, and the note documents print beside its derivative;
-- for a loss, how samples combine (`reduction`) and the classic wrong constant of its
-  derivative that the checker shows ("a factor of 2 in the loss derivative");
-- for an activation, how a learner writes it in an equation (`spellings`, read by the checker).
+- its local partials ∂eq/∂arg, also as a person writes them (σ(z)(1−σ(z)) as a(1−a));
+- how the equation reads (`readable`), its stable NumPy forms, its LaTeX and plain names;
+- for a loss, how samples combine and the classic wrong constant the checker shows; for an
+  activation, how a learner writes it (`spellings`).
 
 Adding an op means adding one entry here; no other module tests an op's name.
 """
@@ -127,9 +123,6 @@ class Activation(Op):
         """Whether f' is 1 everywhere (the identity): code then needs no slope line."""
         return self.derivative(_sym("z"), _sym("a")) == 1
 
-    def applied(self, z: sp.Expr) -> sp.Expr:
-        return _APPLIED[self.name](z)
-
     def partials(self, eq, params, outputs):
         (net,) = eq.args
         value = self.derivative(_sym(net), _sym(eq.name))
@@ -141,9 +134,10 @@ class Activation(Op):
         z = _sym(eq.args[0])
         if eq.expr == z:
             return [z]
+        applied = _APPLIED[self.name](z)
         if isinstance(eq.expr, sp.Function) and eq.expr.args == (z,):
-            return [self.applied(z)]
-        return [self.applied(z), eq.expr]
+            return [applied]
+        return [applied, eq.expr]
 
     def text(self, eq, print_text) -> str:
         return f"{self.label}({eq.args[0]})"
@@ -156,14 +150,6 @@ class Activation(Op):
             return None
         net = eq.args[0]
         return py_partial(py[eq.name], py[net]), self.numpy_derivative.format(z=py[net], a=py[eq.name])
-
-
-def _leaky(z):
-    return sp.Piecewise((z, z > 0), (sp.Rational(1, 100) * z, True))
-
-
-def _leaky_prime(z, a):
-    return sp.Piecewise((sp.Integer(1), z > 0), (sp.Rational(1, 100), True))
 
 
 # The logistic function as e^min(z,0) / (1 + e^-|z|): both exponents are <= 0, so nothing
@@ -203,8 +189,10 @@ ACTIVATIONS: dict[str, Activation] = {
             numpy="np.maximum({z}, 0.0)", numpy_derivative="np.where({z} > 0.0, 1.0, 0.0)",
         ),
         Activation(
-            "leaky_relu", label="leaky_relu", latex=r"\operatorname{LeakyReLU}", function=_leaky,
-            derivative=_leaky_prime, derivative_note="LeakyReLU'(z) = 1 for z > 0 and 0.01 otherwise",
+            "leaky_relu", label="leaky_relu", latex=r"\operatorname{LeakyReLU}",
+            function=lambda z: sp.Piecewise((z, z > 0), (sp.Rational(1, 100) * z, True)),
+            derivative=lambda z, a: sp.Piecewise((sp.Integer(1), z > 0), (sp.Rational(1, 100), True)),
+            derivative_note="LeakyReLU'(z) = 1 for z > 0 and 0.01 otherwise",
             numpy="np.where({z} > 0.0, {z}, 0.01 * {z})", numpy_derivative="np.where({z} > 0.0, 1.0, 0.01)",
         ),
         Activation(

@@ -7,13 +7,8 @@ the CLI prints one line per problem and exits with status 2.
 >>> net = loads('''
 ... name = "chain"
 ... inputs = ["x"]
-... [[neuron]]
-... name = "h"
-... activation = "sigmoid"
-... inputs = { x = "w1" }
-... [loss]
-... kind = "half_sse"
-... outputs = { h = "y" }
+... neuron = [{ name = "h", activation = "sigmoid", inputs = { x = "w1" } }]
+... loss = { kind = "half_sse", outputs = { h = "y" } }
 ... ''')
 >>> net.neurons[0].net, net.parameters
 ('z_h', ('w1',))
@@ -30,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from .naming import net_name
+from .naming import GREEK, net_name
 from .ops import ACTIVATIONS, LOSSES
 
 __all__ = ["Layer", "Loss", "NetSpec", "Neuron", "Problem", "SpecError", "Train", "from_dict", "load", "loads"]
@@ -50,13 +45,10 @@ MAX_TITLE = 200  # characters in the title
 
 # [latex] values are math in a small, harmless subset: letters, digits, spaces, _ ^ { } ' , ( ) [ ]
 # + - * / . | and these commands.  Anything else (\input, \def, \catcode, ...) is refused when the spec is read.
-LATEX_COMMANDS = frozenset({
-    "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota",
-    "kappa", "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "varphi", "chi",
-    "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
-    "mathrm", "mathit", "mathbf", "mathsf", "mathcal", "hat", "bar", "tilde", "vec", "dot", "ddot", "check",
-    "breve", "prime", "ell", "star", "ast", "circ",
-})
+LATEX_COMMANDS = GREEK | {
+    "varepsilon", "vartheta", "varphi", "mathrm", "mathit", "mathbf", "mathsf", "mathcal", "hat", "bar",
+    "tilde", "vec", "dot", "ddot", "check", "breve", "prime", "ell", "star", "ast", "circ",
+}
 _LATEX_TOKEN = re.compile(r"\\([A-Za-z]+)|([A-Za-z0-9_^{}',()\[\]+\-*/.| ])|(.)", re.DOTALL)
 _TOML_LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
 
@@ -133,14 +125,8 @@ class NetSpec:
     @cached_property
     def parameters(self) -> tuple[str, ...]:
         """Weights in order of first use (neuron order, then source order), then biases."""
-        seen: dict[str, None] = {}
-        for n in self.neurons:
-            for _, w in n.inputs:
-                seen.setdefault(w)
-        for n in self.neurons:
-            if n.bias:
-                seen.setdefault(n.bias)
-        return tuple(seen)
+        weights = [w for n in self.neurons for _, w in n.inputs]
+        return tuple(dict.fromkeys(weights + [n.bias for n in self.neurons if n.bias]))
 
     @property
     def targets(self) -> tuple[str, ...]:
@@ -193,11 +179,8 @@ def from_dict(doc: dict, source: str = "<python>") -> NetSpec:
     """Build a spec from Python data shaped like the TOML (tables are dicts, [[neuron]] a list),
     checked exactly as a file is.
 
-    >>> net = from_dict({
-    ...     "name": "chain", "inputs": ["x"],
-    ...     "neuron": [{"name": "h", "activation": "tanh", "inputs": {"x": "w"}, "bias": "b"}],
-    ...     "loss": {"kind": "sse", "outputs": {"h": "y"}},
-    ... })
+    >>> net = from_dict({"name": "chain", "inputs": ["x"], "loss": {"kind": "sse", "outputs": {"h": "y"}},
+    ...                  "neuron": [{"name": "h", "activation": "tanh", "inputs": {"x": "w"}, "bias": "b"}]})
     >>> net.parameters
     ('w', 'b')
     """
@@ -232,10 +215,15 @@ class _Reader:
             return None
         return value
 
-    def table(self, doc: dict, key: str, where: str | None = None) -> dict:
+    def keys(self, doc: dict, where: str, allowed: tuple[str, ...]) -> None:
+        for key in doc:
+            if key not in allowed:
+                self.err(f"{where}.{key}", "unknown key; expected " + ", ".join(allowed))
+
+    def table(self, doc: dict, key: str) -> dict:
         value = doc.get(key, {})
         if not isinstance(value, dict):
-            self.err(where or key, f"expected a table, got {_show(value)}")
+            self.err(key, f"expected a table, got {_show(value)}")
             return {}
         return value
 
@@ -274,14 +262,12 @@ class _Reader:
                 self.err("dense", "use either [dense] or inputs and [[neuron]] tables, not both")
                 return _EMPTY
             inputs, neurons, outputs, layers = self.dense(self.table(doc, "dense"))
-            if not neurons:
-                return _EMPTY  # the rest would only repeat the [dense] problem in other words
         else:
             inputs = self.inputs(doc.get("inputs"))
             neurons = self.neurons(doc.get("neuron"), inputs)
             outputs, layers = (), ()
-            if not neurons:
-                return _EMPTY  # nothing more can be checked without neurons
+        if not neurons:  # nothing more can be checked (after [dense], it would repeat its problem)
+            return _EMPTY
         loss = self.loss(loss_doc, "loss" in doc, neurons, outputs)
         self.names(inputs, neurons, loss)
         neurons = self.order(neurons, inputs, loss)
@@ -290,7 +276,8 @@ class _Reader:
         values = self.values(self.table(doc, "values"), params)
         data = self.data(self.table(doc, "data"), inputs, tuple(t for _, t in loss.outputs))
         train = self.train(self.table(doc, "train"))
-        latex = self.latex(self.table(doc, "latex"), set(inputs) | params | _node_names(neurons, loss))
+        nodes = {x for n in neurons for x in (n.name, n.net)} | {t for _, t in loss.outputs} | {loss.name}
+        latex = self.latex(self.table(doc, "latex"), set(inputs) | params | nodes)
         return NetSpec(name or "network", tuple(inputs), tuple(neurons), loss, title, values, data,
                        train, latex, self.source, layers)
 
@@ -317,9 +304,7 @@ class _Reader:
             if not isinstance(doc, dict):
                 self.err(where, "expected a table")
                 continue
-            for key in doc:
-                if key not in ("name", "net", "activation", "inputs", "bias"):
-                    self.err(f"{where}.{key}", "unknown key; expected name, net, activation, inputs, bias")
+            self.keys(doc, where, ("name", "net", "activation", "inputs", "bias"))
             name = self.ident(doc.get("name"), f"{where}.name") if "name" in doc else None
             if "name" not in doc:
                 self.err(f"{where}.name", "missing")
@@ -366,9 +351,7 @@ class _Reader:
                                     f"derivation takes at most {MAX_WEIGHTS:,} weights, {MAX_NEURONS:,} neurons "
                                     f"and {MAX_DEPTH} layers (see the README's limits)")
             return (), (), (), ()
-        for key in doc:
-            if key not in ("sizes", "activation", "bias"):
-                self.err(f"dense.{key}", "unknown key; expected sizes, activation, bias")
+        self.keys(doc, "dense", ("sizes", "activation", "bias"))
         layers = len(sizes) - 1
         act = doc.get("activation", "sigmoid")
         acts = act if isinstance(act, (list, tuple)) else [act] * layers
@@ -386,25 +369,19 @@ class _Reader:
         inputs = tuple(f"i{j + 1}" for j in range(sizes[0]))
         prev, neurons, records, w, b = inputs, [], [], 0, 0
         for layer in range(1, len(sizes)):
-            if layer == layers:
-                names = [f"o{j + 1}" for j in range(sizes[layer])]
-            elif layers == 2:
-                names = [f"h{j + 1}" for j in range(sizes[layer])]
-            else:
-                names = [f"h{layer}_{j + 1}" for j in range(sizes[layer])]
+            prefix = "o" if layer == layers else "h" if layers == 2 else f"h{layer}_"
+            names = [f"{prefix}{j + 1}" for j in range(sizes[layer])]
+            a = acts[layer - 1]
             if bias == "per_layer":
                 b += 1
             for n in names:
                 if bias == "per_neuron":
                     b += 1
-                pairs = []
-                for src in prev:
-                    w += 1
-                    pairs.append((src, f"w{w}"))
-                a = acts[layer - 1]
-                neurons.append(Neuron(n, n if ACTIVATIONS[a].unit_slope else net_name(n), a, tuple(pairs),
+                pairs = tuple((src, f"w{w + i}") for i, src in enumerate(prev, 1))
+                w += len(prev)
+                neurons.append(Neuron(n, n if ACTIVATIONS[a].unit_slope else net_name(n), a, pairs,
                                       None if bias == "none" else f"b{b}"))
-            records.append(Layer(prev, acts[layer - 1], tuple(neurons[-len(names):])))
+            records.append(Layer(prev, a, tuple(neurons[-len(names):])))
             prev = tuple(names)
         outputs = tuple((o, f"t{j + 1}") for j, o in enumerate(prev))
         return inputs, tuple(neurons), outputs, tuple(records)
@@ -413,9 +390,7 @@ class _Reader:
         if not present:
             self.err("loss", "missing: add a [loss] table with kind and outputs")
             return Loss("half_sse", ())
-        for key in doc:
-            if key not in ("kind", "outputs", "name"):
-                self.err(f"loss.{key}", "unknown key; expected kind, outputs, name")
+        self.keys(doc, "loss", ("kind", "outputs", "name"))
         kind = doc.get("kind")
         if not isinstance(kind, str) or kind not in LOSSES:
             self.err("loss.kind", f"unknown loss kind {_show(kind)}; one of {', '.join(LOSSES)}")
@@ -477,24 +452,19 @@ class _Reader:
     def order(self, neurons, inputs, loss) -> tuple[Neuron, ...]:
         """Check every source exists and the graph has no cycle; sort topologically, stably."""
         index = {n.name: i for i, n in enumerate(neurons)}
-        ok = True
         for i, n in enumerate(neurons):
             for src, _ in n.inputs:
                 if src not in index and src not in inputs:
                     self.err(f"neuron[{i}] ({n.name}).inputs.{src}",
                              f"{src!r} is neither an input nor a neuron")
-                    ok = False
-        if not ok or self.problems:
+        if self.problems:
             return neurons
-        done: list[Neuron] = []
-        placed: set[str] = set(inputs)
-        pending = list(neurons)
+        done, placed, pending = [], set(inputs), list(neurons)
         while pending:
             ready = next((n for n in pending if all(s in placed for s, _ in n.inputs)), None)
             if ready is None:
                 cycle = _find_cycle(pending)
-                i = index[cycle[0]]
-                self.err(f"neuron[{i}] ({cycle[0]}).inputs",
+                self.err(f"neuron[{index[cycle[0]]}] ({cycle[0]}).inputs",
                          "the neurons form a cycle: " + " -> ".join(cycle + [cycle[0]]))
                 return neurons
             done.append(ready)
@@ -528,9 +498,7 @@ class _Reader:
         for k, v in doc.items():
             if k not in params:
                 self.err(f"values.{k}", f"{k!r} is not a parameter of the network")
-                continue
-            x = self.number(v, f"values.{k}")
-            if x is not None:
+            elif (x := self.number(v, f"values.{k}")) is not None:
                 out.append((k, x))
         return tuple(out)
 
@@ -567,9 +535,7 @@ class _Reader:
         return tuple(sorted(out, key=lambda kv: order[kv[0]]))
 
     def train(self, doc) -> Train:
-        for key in doc:
-            if key not in ("learning_rate", "steps"):
-                self.err(f"train.{key}", "unknown key; expected learning_rate, steps")
+        self.keys(doc, "train", ("learning_rate", "steps"))
         lr = self.number(doc.get("learning_rate", 0.5), "train.learning_rate")
         if lr is not None and lr <= 0:
             self.err("train.learning_rate", "must be positive")
@@ -586,20 +552,14 @@ class _Reader:
                 self.err(f"latex.{k}", f"{k!r} is not a name in the network")
             elif not isinstance(v, str) or not v.strip():
                 self.err(f"latex.{k}", f"expected LaTeX text, got {_show(v)}")
+            elif why := _latex_problem(v):
+                self.err(f"latex.{k}", why)
             else:
-                why = _latex_problem(v)
-                if why:
-                    self.err(f"latex.{k}", why)
-                else:
-                    out.append((k, v))
+                out.append((k, v))
         return tuple(out)
 
 
 _EMPTY = NetSpec("", (), (), Loss("half_sse", ()))  # returned only alongside problems
-
-
-def _node_names(neurons, loss) -> set[str]:
-    return {n.name for n in neurons} | {n.net for n in neurons} | {t for _, t in loss.outputs} | {loss.name}
 
 
 def _find_cycle(pending) -> list[str]:

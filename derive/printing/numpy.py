@@ -18,10 +18,12 @@ from __future__ import annotations
 
 from sympy.printing.numpy import NumPyPrinter
 
+from .printers import PositiveFirst
+
 __all__ = ["GradientPrinter"]
 
 
-class GradientPrinter(NumPyPrinter):
+class GradientPrinter(PositiveFirst, NumPyPrinter):
     """NumPy source for one expression: names from `names`, NumPy as `np`, positive terms first."""
 
     def __init__(self, names: dict[str, str], settings=None):
@@ -29,17 +31,11 @@ class GradientPrinter(NumPyPrinter):
         self.names = names  # read at print time: the caller may add names later
 
     def _print_Symbol(self, expr):
-        try:
-            return self.names[expr.name]
-        except KeyError:
-            raise KeyError(f"no Python name for the symbol {expr.name!r}") from None
+        if expr.name not in self.names:
+            raise KeyError(f"no Python name for the symbol {expr.name!r}")
+        return self.names[expr.name]
 
     def _module_format(self, fqn, register=True):
         # the generated module does `import numpy as np`
         fqn = super()._module_format(fqn, register)
         return "np." + fqn[len("numpy."):] if fqn.startswith("numpy.") else fqn
-
-    def _as_ordered_terms(self, expr, order=None):
-        # t1 - o1 rather than -o1 + t1, as the derivation writes it
-        terms = super()._as_ordered_terms(expr, order=order)
-        return sorted(terms, key=lambda t: t.could_extract_minus_sign())

@@ -1,9 +1,8 @@
 """SymPy printers for derive's targets: names follow the user's spec, sums read t − y.
 
-`LatexPrinter` typesets w1 as w_{1}, net_h1 as \\mathit{net}_{h1}, beta as \\beta, δ_h1 as
-\\delta_{h_{1}}, and honours the spec's [latex] table.  `TextPrinter` prints the user's names
-unchanged for the terminal.  Both print a sum with its positive terms first (t1 − o1, not
-−o1 + t1), so a loss derivative reads −(t1 − o1) as in the classic derivations.
+`LatexPrinter` typesets names as core/naming.py says (w1 as w_{1}), honouring the spec's [latex]
+table; `TextPrinter` prints the user's names unchanged.  Both put a sum's positive terms first,
+so a loss derivative reads −(t1 − o1) as in the classic derivations.
 
 >>> import sympy as sp
 >>> t1, o1 = sp.Symbol("t1"), sp.Symbol("o1")
@@ -23,10 +22,19 @@ from sympy.printing.str import StrPrinter as _SympyStr
 
 from ..core.naming import default_latex_name, latex_name, leibniz
 
-__all__ = ["LatexPrinter", "TextPrinter", "default_latex_name", "latex", "latex_factor", "latex_name", "more_leaves_than",
-           "text"]
+__all__ = ["LatexPrinter", "PositiveFirst", "TextPrinter", "default_latex_name", "latex", "latex_factor",
+           "latex_name", "more_leaves_than", "text"]
 
-class LatexPrinter(_SympyLatex):
+
+class PositiveFirst:
+    """Printer mixin: a sum's positive terms first, t1 - o1 as the derivation writes it, not -o1 + t1."""
+
+    def _as_ordered_terms(self, expr, order=None):
+        terms = super()._as_ordered_terms(expr, order=order)
+        return sorted(terms, key=lambda t: t.could_extract_minus_sign())
+
+
+class LatexPrinter(PositiveFirst, _SympyLatex):
     """A SymPy LaTeX printer that knows derive's names and writes sums positive-first."""
 
     def __init__(self, names=None, settings=None):
@@ -38,9 +46,6 @@ class LatexPrinter(_SympyLatex):
 
     def _print_Symbol(self, expr, style="plain"):
         return self.name(expr.name)
-
-    def _as_ordered_terms(self, expr, order=None):
-        return _positive_first(super()._as_ordered_terms(expr, order=order))
 
     def _print_AppliedBase(self, expr, exp=None):
         # an activation applied by name, σ(net_h1), not its formula
@@ -56,11 +61,8 @@ class LatexPrinter(_SympyLatex):
         return f"{tex}^{{{exp}}}" if exp else tex
 
 
-class TextPrinter(_SympyStr):
+class TextPrinter(PositiveFirst, _SympyStr):
     """Plain text for the terminal: the user's names, sums positive-first."""
-
-    def _as_ordered_terms(self, expr, order=None):
-        return _positive_first(super()._as_ordered_terms(expr, order=order))
 
     def _print_Heaviside(self, expr):
         return f"[{self._print(expr.args[0])} > 0]"
@@ -68,10 +70,6 @@ class TextPrinter(_SympyStr):
     def _print_AppliedBase(self, expr):
         arg = self._print(expr.args[0])
         return f"{expr.op.label}({arg})" if expr.op.label else arg
-
-
-def _positive_first(terms):
-    return sorted(terms, key=lambda t: t.could_extract_minus_sign())
 
 
 def more_leaves_than(expr, limit: int) -> bool:
