@@ -402,3 +402,9 @@ def test_a_hundred_layers_show_and_explain_in_bounded_time_and_size(tmp_path):
 def test_terminal_escapes_in_an_equation_are_not_echoed():
     r = _check_cli("\\frac{\\partial L}{\\partial w_1} = \x1b[31m h_1\x07")
     assert r.returncode == 2 and "\x1b" not in r.stderr and "\x07" not in r.stderr
+
+
+def test_a_spec_that_never_ends_is_refused():
+    r = subprocess.run([sys.executable, "-m", "derive.cli", "show", "/dev/zero"], cwd=ROOT, capture_output=True,
+                       text=True, timeout=60, check=False)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "MiB" in r.stderr

@@ -42,6 +42,7 @@ MAX_STEPS = 10_000_000  # [train] steps
 MAX_NAME = 64  # characters in a name
 MAX_LATEX = 200  # characters in a [latex] value
 MAX_TITLE = 200  # characters in the title
+MAX_BYTES = 16 * 2**20  # a spec file's size
 
 # [latex] values are math in a small, harmless subset: letters, digits, spaces, _ ^ { } ' , ( ) [ ]
 # + - * / . | and these commands.  Anything else (\input, \def, \catcode, ...) is refused when the spec is read.
@@ -144,9 +145,13 @@ def load(path) -> NetSpec:
     """Read the spec file at `path`; raise `SpecError` naming the file if anything is wrong."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as f:
+            data = f.read(MAX_BYTES + 1)  # bounded: a device or a huge file is refused, not read for ever
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as e:
-        raise SpecError(path, [Problem("", f"cannot read: {getattr(e, 'strerror', None) or e}")])
+        raise SpecError(path, [Problem("", f"cannot read: {getattr(e, 'strerror', None) or e}")]) from None
+    if len(data) > MAX_BYTES:
+        raise SpecError(path, [Problem("", f"larger than {MAX_BYTES // 2**20} MiB: not a spec derive reads")])
     return loads(text, source=str(path))
 
 
