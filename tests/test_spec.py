@@ -219,6 +219,6 @@ def test_from_dict_is_checked_like_a_file():
     with pytest.raises(SpecError) as e:
         derive.from_dict(doc)
     assert e.value.lines() == [("<python>: neuron[0] (h).activation: unknown activation 'gelu'; one of "
-                               "identity, sigmoid, tanh, softplus, relu, leaky_relu, exp")]
+                               "identity, sigmoid, tanh, softplus, relu, leaky_relu, exp, softmax")]
     with pytest.raises(SpecError, match="expected a table"):
         derive.from_dict(["not", "a", "dict"])

@@ -24,13 +24,14 @@ import sympy as sp
 
 from ..core.derivation import Derivation
 from ..core.naming import delta_name, py_layer
-from ..core.ops import ACTIVATIONS
+from ..core.ops import ACTIVATIONS, GROUPS
 from ..core.spec import Layer
 from .lines import Line, as_tuple, join_rows, short_sum, term_text
 
 __all__ = ["MIN_WIDTH", "layers"]
 
 MIN_WIDTH = 8  # the widest layer must have this many neurons for matrix code to pay
+_ACTIVATIONS = {**ACTIVATIONS, **GROUPS}
 
 
 def layers(d: Derivation) -> tuple[Layer, ...] | None:
@@ -54,7 +55,7 @@ def plan(b, blocks: tuple[Layer, ...]):
     """
     d, spec, py = b.d, b.spec, b.py
     loss = d.loss
-    roles = ("S", "W", "Z", "A", "dA", "dZ", "G", "gb")
+    roles = ("S", "W", "Z", "A", "T", "dA", "dZ", "G", "gb")
     names = [{r: b.namer.claim(f"{r} {k}", py_layer(r, k)) for r in roles} for k in range(1, len(blocks) + 1)]
     forward, nodes, where = [], [], {}  # where: parameter -> [(layer, row or None, column)]
     for k, (layer, nm) in enumerate(zip(blocks, names)):
@@ -81,7 +82,7 @@ def plan(b, blocks: tuple[Layer, ...]):
         else:
             z = f"{src} @ {nm['W']}"
         forward.append(Line(nm["Z"], z, "every net sum of the layer, one column per neuron"))
-        act = ACTIVATIONS[layer.activation]
+        act = _ACTIVATIONS[layer.activation]
         own_net = all(n.net == n.name for n in layer.neurons)
         if own_net:  # identity neurons that are their own sums
             nm["A"] = nm["Z"]
@@ -93,21 +94,32 @@ def plan(b, blocks: tuple[Layer, ...]):
             nodes.append((n.name, py[n.name] if k == len(blocks) - 1 else f"{nm['A']}[:, {j}]"))
     for j, n in enumerate(blocks[-1].neurons):
         forward.append(Line(py[n.name], f"{names[-1]['A']}[:, {j}]"))
+        if b.loss_kind.numpy_loss and n.net != n.name:  # a loss of logs reads the outputs' nets
+            forward.append(Line(py[n.net], f"{names[-1]['Z']}[:, {j}]"))
 
     backward = []
     outputs = [o for o, _ in spec.loss.outputs]
-    for o in outputs:
+    fused = b.loss_kind.numpy_net_delta
+    if fused:  # a loss of logs: the output nets' δ written out, with the outputs' 1/y cancelled
+        backward.append(Line(names[-1]["T"], f"np.stack({as_tuple(py[t] for _, t in spec.loss.outputs)}, axis=1)",
+                             "the targets as columns"))
+    for o in outputs if not fused else ():
         e = d.edge(loss, o)
         backward.append(Line(py[delta_name(o)], b.code(sp.factor_terms(e.partial)),
                              f"δ_{o} = ∂{loss}/∂{o} = {term_text(e.display, '')}"))
-    backward.append(Line(names[-1]["dA"], f"np.stack({as_tuple(py[delta_name(o)] for o in outputs)}, axis=1)",
-                         "the outputs' error signals as columns"))
+    if not fused:
+        backward.append(Line(names[-1]["dA"], f"np.stack({as_tuple(py[delta_name(o)] for o in outputs)}, axis=1)",
+                             "the outputs' error signals as columns"))
     scale = f" / {b.n}" if b.mean else ""
     for k in range(len(blocks) - 1, -1, -1):
         layer, nm = blocks[k], names[k]
-        act = ACTIVATIONS[layer.activation]
+        act = _ACTIVATIONS[layer.activation]
         n0 = layer.neurons[0]
-        if act.unit_slope:
+        if fused and k == len(blocks) - 1:
+            backward.append(Line(nm["dZ"], fused.format(A=nm["A"], T=nm["T"]),
+                                 f"δ_{n0.net} = {b.rule(d.consumers(n0.net))}, with each δ_o written out "
+                                 "(1/o cancels), column by column"))
+        elif act.unit_slope:
             backward.append(Line(nm["dZ"], nm["dA"], f"δ_{n0.net} = δ_{n0.name}, column by column"))
         else:
             slope = act.numpy_derivative.format(z=nm["Z"], a=nm["A"])

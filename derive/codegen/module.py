@@ -58,8 +58,17 @@ class Builder:
         return " + ".join(term_text(f, delta_name(c) if c else "") for f, c in self.d.times_delta(edges))
 
     def loss_line(self) -> Line:
-        eq = self.d.equations[-1]
-        return Line(self.py[eq.name], self.code(eq.expr), f"{eq.name} per sample: {self.loss_kind.description}")
+        eq, op = self.d.equations[-1], self.loss_kind
+        nets = {n.name: n.net for n in self.spec.neurons}
+        pairs = [(self.py[t], self.py[nets[o]]) for o, t in self.spec.loss.outputs]
+        code = op.numpy_loss(pairs, [z for _, z in pairs]) if op.numpy_loss else self.code(eq.expr)
+        return Line(self.py[eq.name], code, f"{eq.name} per sample: {op.description}")
+
+    @property
+    def fused(self) -> set[str]:
+        """The outputs whose δ the code never computes: for a loss of logs (cross-entropy), the nets'
+        δ comes straight from the derivation's δ, in which the outputs' 1/y has cancelled."""
+        return {o for o, _ in self.spec.loss.outputs} if self.loss_kind.numpy_loss else set()
 
     def render(self) -> str:
         spec, d = self.spec, self.d

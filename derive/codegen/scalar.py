@@ -28,8 +28,15 @@ def backward_lines(b) -> list[Line]:
     d, loss = b.d, b.d.loss
     slope_lines: dict[str, Line] = {}  # name -> the line computing an activation's slope
     targets, exprs, comments = [], [], []
+    fused = b.fused
     for dl in d.deltas:
-        if dl.is_loss:
+        if dl.is_loss or dl.node in fused:
+            continue
+        if fused and all(e.dst in fused for e in dl.terms):  # an output's net: the derivation's own δ
+            targets.append(delta_symbol(dl.node))
+            exprs.append(sp.factor_terms(d.delta(dl.node)))
+            comments.append(f"δ_{dl.node} = ∂{loss}/∂{dl.node} = {b.rule(dl.terms)}, with each δ_o written out "
+                            "(1/o cancels)")
             continue
         terms = []
         for e in dl.terms:

@@ -6,6 +6,7 @@ Grammar (one equation per named quantity, topological order, each name assigned 
     equation := net  | act
     net      := NAME = Σ weight·source [+ bias]      (op WEIGHTED_SUM)
     act      := NAME = f(NET)                         (op an entry of ACTIVATIONS)
+              | NAME = softmax_k(NET, NET, ...)       (op SOFTMAX: every net of its group, after them)
     loss     := NAME = per-sample loss(outputs, targets)   (op an entry of LOSSES, last)
 
 Every NAME becomes a SymPy `Symbol` of exactly that name (no parsing of user text, ever); an
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from .naming import symbol
-from .ops import ACTIVATIONS, LOSSES, WEIGHTED_SUM, Op
+from .ops import ACTIVATIONS, GROUPS, LOSSES, WEIGHTED_SUM, Op
 from .spec import NetSpec
 
 __all__ = ["Equation", "equations", "symbol"]
@@ -35,6 +36,7 @@ class Equation:
     neuron: str = ""  # the neuron this equation belongs to ("" for the loss)
     terms: tuple[tuple[str, str], ...] = ()  # for a weighted sum: (weight, source) in spec order
     bias: str = ""  # for a weighted sum: the bias parameter, if any
+    group: tuple[str, ...] = ()  # for a softmax output: the group's outputs, aligned with `args`
 
     @property
     def kind(self) -> str:
@@ -49,6 +51,7 @@ class Equation:
 def equations(spec: NetSpec) -> tuple[Equation, ...]:
     """The network as equations, neurons in the spec's topological order, the loss last."""
     eqs = []
+    groups: dict[str, list] = {}  # a softmax's neurons: their outputs follow the last of their nets
     for n in spec.neurons:
         terms = [symbol(w) * symbol(src) for src, w in n.inputs]
         args = [a for src, w in n.inputs for a in (w, src)]
@@ -57,9 +60,15 @@ def equations(spec: NetSpec) -> tuple[Equation, ...]:
             args.append(n.bias)
         eqs.append(Equation(n.net, WEIGHTED_SUM, sp.Add(*terms), tuple(dict.fromkeys(args)), n.name,
                             terms=tuple((w, src) for src, w in n.inputs), bias=n.bias or ""))
-        if n.net != n.name:
+        if n.activation in GROUPS:
+            groups.setdefault(n.activation, []).append(n)
+        elif n.net != n.name:
             act = ACTIVATIONS[n.activation]
             eqs.append(Equation(n.name, act, act.function(symbol(n.net)), (n.net,), n.name))
+    for key, members in groups.items():
+        nets, outs = tuple(n.net for n in members), tuple(n.name for n in members)
+        eqs += [Equation(n.name, GROUPS[key], GROUPS[key].expr(k, nets), nets, n.name, group=outs)
+                for k, n in enumerate(members)]
     loss = LOSSES[spec.loss.kind]
     pairs = [(symbol(o), symbol(t)) for o, t in spec.loss.outputs]
     args = tuple(dict.fromkeys(a for o, t in spec.loss.outputs for a in (o, t)))

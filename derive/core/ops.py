@@ -24,7 +24,7 @@ import sympy as sp
 from .naming import py_partial
 from .naming import symbol as _sym
 
-__all__ = ["ACTIVATIONS", "LOSSES", "WEIGHTED_SUM", "Activation", "AppliedBase", "LossKind", "Op", "WeightedSum"]
+__all__ = ["ACTIVATIONS", "GROUPS", "LOSSES", "SOFTMAX", "WEIGHTED_SUM", "Activation", "AppliedBase", "LossKind", "Op", "WeightedSum"]
 
 
 class AppliedBase(sp.Function):
@@ -208,6 +208,48 @@ _APPLIED = {k: type(f"Applied_{k}", (AppliedBase,), {"op": a}) for k, a in ACTIV
 
 
 @dataclass(frozen=True)
+class Softmax(Op):
+    """o_k = e^{z_k} / Σ_j e^{z_j} over a group of output neurons: each output reads every net of
+    the group (`eq.args`, aligned with the group's outputs `eq.group`), so ∂o_k/∂z_j =
+    o_k(δ_kj − o_j): o_k(1 − o_k) on the diagonal, −o_k·o_j off it."""
+
+    label: str = "softmax"
+    latex: str = r"\operatorname{softmax}"
+    derivative_note: str = ("∂o_k/∂z_j = o_k(1 − o_k) for j = k and −o_k·o_j otherwise: every output of a "
+                            "softmax depends on every net of its group")
+
+    kind = "act"
+    unit_slope = False
+    numpy = "np.exp({z} - np.logaddexp.reduce({z}, axis=1, keepdims=True))"  # a layer's matrix of nets
+
+    @staticmethod
+    def expr(k: int, nets) -> sp.Expr:
+        return sp.exp(_sym(nets[k])) / sp.Add(*[sp.exp(_sym(z)) for z in nets])
+
+    def partials(self, eq, params, outputs):
+        k = eq.group.index(eq.name)  # the output's own net is eq.args[k]
+        o = _sym(eq.name)
+        for j, z in enumerate(eq.args):
+            value = o * (1 - o) if j == k else -o * _sym(eq.group[j])
+            yield z, "activation", value, value
+
+    def readable(self, eq) -> list[sp.Expr]:
+        return [eq.expr]
+
+    def text(self, eq, print_text) -> str:
+        return print_text(eq.expr)
+
+    def numpy_terms(self, eq, py, code) -> list[str]:
+        # e^{z_k − logsumexp(z)}: the exponent is ≤ 0, so nothing overflows at any logits
+        own = py[eq.args[eq.group.index(eq.name)]]
+        return [f"np.exp({own} - np.logaddexp.reduce([{', '.join(py[z] for z in eq.args)}], axis=0))"]
+
+
+SOFTMAX = Softmax("softmax")
+GROUPS: dict[str, Softmax] = {"softmax": SOFTMAX}  # activations of a group of neurons, not of one
+
+
+@dataclass(frozen=True)
 class LossKind(Op):
     description: str  # for documents: "half the sum of squared errors"
     per_sample: Callable[[tuple], sp.Expr]  # pairs (y, t) -> per-sample loss
@@ -218,6 +260,11 @@ class LossKind(Op):
     wrong_constant: Callable[[int], tuple[str, str]] | None = None
     # whether a product off by the constant c is explained by this loss's derivative (K outputs)
     explains: Callable[[Fraction, int], bool] = lambda c, k: abs(c) in (2, Fraction(1, 2))
+    requires: str = ""  # the activation every output must have ("softmax" for cross-entropy), if any
+    # a stable NumPy form of the per-sample loss from (target, output's net) pairs and the nets of
+    # the outputs' group, when the loss of the outputs themselves would take log(0) (None: print it)
+    numpy_loss: Callable[[list, list], str] | None = None
+    numpy_net_delta: str = ""  # with numpy_loss: the output nets' δ as matrices, from {A} outputs, {T} targets
 
     kind = "loss"
     evaluated_form = True
@@ -230,7 +277,10 @@ class LossKind(Op):
         for arg in eq.args:
             partial = sp.diff(eq.expr, _sym(arg))
             if arg in outputs:
-                yield arg, "loss", partial, self.derivative(_sym(arg), _sym(outputs[arg]), len(outputs))
+                shown = self.derivative(_sym(arg), _sym(outputs[arg]), len(outputs))
+                # a loss of logs: the readable form is the partial, so that δ of the nets cancels
+                # the outputs' own factors (−t/o · o(1 − o) = −t(1 − o), no division by o)
+                yield arg, "loss", (shown if self.numpy_loss else partial), shown
             else:
                 yield arg, "target", partial, partial
 
@@ -276,6 +326,28 @@ LOSSES: dict[str, LossKind] = {
             wrong_constant=lambda k: (("the mean's 1/K forgotten", "-2") if k > 1
                                       else ("the 2 from the square forgotten", "-")),
             explains=lambda c, k: True,
+        ),
+        LossKind(
+            "cross_entropy", description="the cross-entropy of softmax outputs, −Σ t log y",
+            per_sample=lambda pairs: -sp.Add(*[t * sp.log(y) for y, t in pairs]),
+            derivative=lambda y, t, k: -t / y,
+            derivative_note="the log's derivative is 1/y, so ∂L/∂y = −t/y; through the softmax the δ of each "
+                            "net sums to y − t (for targets that sum to 1)",
+            reduction="sum", requires="softmax", numpy_net_delta="{A} * {T}.sum(axis=1, keepdims=True) - {T}",
+            # −Σ t_k (z_k − logsumexp(z)): log of a softmax output without computing the output
+            numpy_loss=lambda pairs, nets: "-(" + " + ".join(
+                f"{t} * ({z} - np.logaddexp.reduce([{', '.join(nets)}], axis=0))" for t, z in pairs) + ")",
+        ),
+        LossKind(
+            "binary_cross_entropy", description="the binary cross-entropy of sigmoid outputs, "
+                                                "−Σ [t log y + (1 − t) log(1 − y)]",
+            per_sample=lambda pairs: -sp.Add(*[t * sp.log(y) + (1 - t) * sp.log(1 - y) for y, t in pairs]),
+            derivative=lambda y, t, k: (y - t) / (y * (1 - y)),
+            derivative_note="∂L/∂y = −t/y + (1 − t)/(1 − y) = (y − t)/(y(1 − y)); times the sigmoid's "
+                            "y(1 − y), the net's δ is y − t",
+            reduction="sum", requires="sigmoid", numpy_net_delta="{A} - {T}",
+            # softplus(z) − t·z = −[t log σ(z) + (1 − t) log(1 − σ(z))], finite at any z
+            numpy_loss=lambda pairs, nets: " + ".join(f"(np.logaddexp(0.0, {z}) - {t} * {z})" for t, z in pairs),
         ),
     )
 }

@@ -26,7 +26,7 @@ from functools import cached_property
 from pathlib import Path
 
 from .naming import GREEK, net_name
-from .ops import ACTIVATIONS, LOSSES
+from .ops import ACTIVATIONS, GROUPS, LOSSES
 
 __all__ = ["Layer", "Loss", "NetSpec", "Neuron", "Problem", "SpecError", "Train", "from_dict", "load", "loads"]
 
@@ -277,6 +277,7 @@ class _Reader:
         self.names(inputs, neurons, loss)
         neurons = self.order(neurons, inputs, loss)
         self.size(neurons)
+        self.outputs(neurons, loss)
         params = {w for n in neurons for _, w in n.inputs} | {n.bias for n in neurons if n.bias}
         values = self.values(self.table(doc, "values"), params)
         data = self.data(self.table(doc, "data"), inputs, tuple(t for _, t in loss.outputs))
@@ -317,9 +318,9 @@ class _Reader:
                 where = f"neuron[{i}] ({name})"
             act = doc.get("activation", None)
             if act is None:
-                self.err(f"{where}.activation", f"missing; one of {', '.join(ACTIVATIONS)}")
-            elif not isinstance(act, str) or act not in ACTIVATIONS:
-                self.err(f"{where}.activation", f"unknown activation {_show(act)}; one of {', '.join(ACTIVATIONS)}")
+                self.err(f"{where}.activation", f"missing; one of {', '.join(_ACTIVATIONS)}")
+            elif not isinstance(act, str) or act not in _ACTIVATIONS:
+                self.err(f"{where}.activation", f"unknown activation {_show(act)}; one of {', '.join(_ACTIVATIONS)}")
             srcs = doc.get("inputs")
             pairs = []
             if not isinstance(srcs, dict) or not srcs:
@@ -364,8 +365,8 @@ class _Reader:
             self.err("dense.activation", f"expected one activation or {layers} (one per layer), got {len(acts)}")
             return (), (), (), ()
         for a in acts:
-            if not isinstance(a, str) or a not in ACTIVATIONS:
-                self.err("dense.activation", f"unknown activation {_show(a)}; one of {', '.join(ACTIVATIONS)}")
+            if not isinstance(a, str) or a not in _ACTIVATIONS:
+                self.err("dense.activation", f"unknown activation {_show(a)}; one of {', '.join(_ACTIVATIONS)}")
                 return (), (), (), ()
         bias = doc.get("bias", "per_layer")
         if bias not in ("per_layer", "per_neuron", "none"):
@@ -384,7 +385,7 @@ class _Reader:
                     b += 1
                 pairs = tuple((src, f"w{w + i}") for i, src in enumerate(prev, 1))
                 w += len(prev)
-                neurons.append(Neuron(n, n if ACTIVATIONS[a].unit_slope else net_name(n), a, pairs,
+                neurons.append(Neuron(n, n if _is_identity(a) else net_name(n), a, pairs,
                                       None if bias == "none" else f"b{b}"))
             records.append(Layer(prev, a, tuple(neurons[-len(names):])))
             prev = tuple(names)
@@ -485,6 +486,24 @@ class _Reader:
                 self.err(f"neuron[{index[n.name]}] ({n.name})",
                          "does not reach the loss: feed it into a neuron or list it in loss.outputs")
         return tuple(done)
+
+    def outputs(self, neurons, loss) -> None:
+        """A softmax is a group of the loss's outputs; a loss that needs an output activation has it."""
+        outputs = [o for o, _ in loss.outputs]
+        acts = {n.name: n.activation for n in neurons}
+        for key in GROUPS:
+            members = [n.name for n in neurons if n.activation == key]
+            inner = [m for m in members if m not in outputs]
+            if inner:
+                self.err("neuron", f"{inner[0]!r} is a {key} neuron that is not an output: a {key} groups "
+                                   "the loss's outputs (list every one of them in loss.outputs)")
+            elif len(members) == 1:
+                self.err("neuron", f"{members[0]!r} is the only {key} neuron: a {key} needs two outputs or more")
+        need = LOSSES[loss.kind].requires if loss.kind in LOSSES else ""
+        wrong = [o for o in outputs if need and acts.get(o) != need]
+        if wrong:
+            self.err("loss.kind", f"{loss.kind} needs {need} outputs, and {wrong[0]!r} is {acts.get(wrong[0])}: "
+                                  f"give the outputs activation = \"{need}\"")
 
     def size(self, neurons) -> None:
         """The documented limits, for networks given as [[neuron]] tables ([dense] checks its sizes)."""
@@ -598,6 +617,9 @@ def _latex_problem(tex: str) -> str:
 
 _SHORT = reprlib.Repr()  # short reprs of a user's values for messages
 _SHORT.maxlist, _SHORT.maxstring, _SHORT.maxother, _SHORT.maxlevel = 6, 30, 30, 2
+
+
+_ACTIVATIONS = {**ACTIVATIONS, **GROUPS}  # what a neuron's activation may be
 
 
 def _is_identity(act) -> bool:
