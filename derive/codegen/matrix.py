@@ -24,14 +24,13 @@ import sympy as sp
 
 from ..core.derivation import Derivation
 from ..core.naming import delta_name, py_layer
-from ..core.ops import ACTIVATIONS, GROUPS
+from ..core.ops import NEURON_ACTIVATIONS as _ACTIVATIONS
 from ..core.spec import Layer
 from .lines import Line, as_tuple, join_rows, short_sum, term_text
 
 __all__ = ["MIN_WIDTH", "layers"]
 
 MIN_WIDTH = 8  # the widest layer must have this many neurons for matrix code to pay
-_ACTIVATIONS = {**ACTIVATIONS, **GROUPS}
 
 
 def layers(d: Derivation) -> tuple[Layer, ...] | None:

@@ -24,7 +24,7 @@ import sympy as sp
 from .naming import py_partial
 from .naming import symbol as _sym
 
-__all__ = ["ACTIVATIONS", "GROUPS", "LOSSES", "SOFTMAX", "WEIGHTED_SUM", "Activation", "AppliedBase", "LossKind", "Op", "WeightedSum"]
+__all__ = ["ACTIVATIONS", "GROUPS", "LOSSES", "NEURON_ACTIVATIONS", "SOFTMAX", "WEIGHTED_SUM", "Activation", "AppliedBase", "LossKind", "Op", "WeightedSum"]
 
 
 class AppliedBase(sp.Function):
@@ -247,6 +247,7 @@ class Softmax(Op):
 
 SOFTMAX = Softmax("softmax")
 GROUPS: dict[str, Softmax] = {"softmax": SOFTMAX}  # activations of a group of neurons, not of one
+NEURON_ACTIVATIONS: dict[str, Op] = {**ACTIVATIONS, **GROUPS}  # what a spec's neuron may name
 
 
 @dataclass(frozen=True)

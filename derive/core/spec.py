@@ -26,7 +26,7 @@ from functools import cached_property
 from pathlib import Path
 
 from .naming import GREEK, net_name
-from .ops import ACTIVATIONS, GROUPS, LOSSES
+from .ops import ACTIVATIONS, GROUPS, LOSSES, NEURON_ACTIVATIONS
 
 __all__ = ["Layer", "Loss", "NetSpec", "Neuron", "Problem", "SpecError", "Train", "from_dict", "load", "loads"]
 
@@ -619,7 +619,7 @@ _SHORT = reprlib.Repr()  # short reprs of a user's values for messages
 _SHORT.maxlist, _SHORT.maxstring, _SHORT.maxother, _SHORT.maxlevel = 6, 30, 30, 2
 
 
-_ACTIVATIONS = {**ACTIVATIONS, **GROUPS}  # what a neuron's activation may be
+_ACTIVATIONS = NEURON_ACTIVATIONS
 
 
 def _is_identity(act) -> bool:
