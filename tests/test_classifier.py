@@ -107,7 +107,7 @@ def test_logits_of_a_thousand_are_finite_and_right(sizes, loss):
 
 @pytest.mark.parametrize("loss", ["cross_entropy", "binary_cross_entropy"])
 def test_matrix_code_equals_scalar_code(loss, monkeypatch):
-    import derive.codegen.matrix as matrix
+    from derive.codegen import matrix
 
     d = derive.derive(derive.loads(dense((3, 9, 4), "tanh", "per_neuron", loss)))
     assert "W_1 = np.array(" in module_source(d)
