@@ -204,3 +204,53 @@ def test_classifier_documents_render():
         tex = render("tex", build(d))
         assert r"\log" in tex and "paths" in tex
         assert all(s in tex for s in itertools.islice(("o_{1}", "t_{1}"), 2))
+
+
+# -- L2: (λ/2)·Σ w² over the weights, once per data set ------------------------------------------
+
+@pytest.mark.parametrize("sizes, loss", [((2, 3, 3), "cross_entropy"), ((3, 9, 4), "binary_cross_entropy"),
+                                         ((2, 9, 3), "cross_entropy")])
+@pytest.mark.parametrize("bias", ["per_neuron", "none"])
+def test_l2_equals_pytorch_and_leaves_the_biases_alone(sizes, loss, bias):
+    lam = 0.05
+    d = derive.derive(derive.loads(dense(sizes, "tanh", bias, loss).replace(f'kind = "{loss}"',
+                                                                              f'kind = "{loss}"\nl2 = {lam}')))
+    m = load_module(d)
+    rng = np.random.default_rng(11)
+    params = {p: rng.uniform(-1, 1) for p in d.parameters}
+    data = batch(d, rng, 8, loss)
+    value, grads = torch_loss(d, params, data, loss)
+    weights = set(d.spec.penalized)
+    assert weights and not weights & {n.bias for n in d.spec.neurons}
+    value += lam / 2 * sum(params[w] ** 2 for w in weights)
+    grads = {p: g + (lam * params[p] if p in weights else 0.0) for p, g in grads.items()}
+    assert close(m.loss(params, data), value)
+    ours = m.gradients(params, data)
+    exact = derive.evaluate(d, params, {k: list(v) for k, v in data.items()})
+    for p in d.parameters:
+        assert close(ours[p], grads[p]) and close(exact.gradients[p], grads[p]), p
+    assert close(exact.loss, value)
+
+
+def test_l2_with_a_squared_error_and_the_mean_over_samples():
+    text = 'name = "r"\n[dense]\nsizes = [2, 3, 1]\nactivation = "tanh"\n[loss]\nkind = "mse"\nl2 = 0.2\n'
+    d = derive.derive(derive.loads(text))
+    rng = np.random.default_rng(2)
+    params = {p: rng.uniform(-1, 1) for p in d.parameters}
+    data = {"i1": rng.normal(size=6), "i2": rng.normal(size=6), "t1": rng.normal(size=6)}
+    tp = {p: torch.tensor(v, requires_grad=True) for p, v in params.items()}
+    x = torch.stack([torch.tensor(data["i1"]), torch.tensor(data["i2"])], dim=1)
+    hidden = [n for n in d.spec.neurons if n.name != "o1"]
+    h = torch.stack([torch.tanh(sum(tp[w] * x[:, int(s[1]) - 1] for s, w in n.inputs) + tp[n.bias])
+                     for n in hidden], dim=1)
+    o = d.spec.neuron("o1")
+    y = torch.tanh(sum(tp[w] * h[:, [n.name for n in hidden].index(s)] for s, w in o.inputs) + tp[o.bias])
+    loss = ((torch.tensor(data["t1"]) - y) ** 2).mean() + 0.1 * sum(tp[w] ** 2 for w in d.spec.penalized)
+    loss.backward()
+    ours = load_module(d).gradients(params, data)
+    assert all(close(ours[p], tp[p].grad.item()) for p in d.parameters)
+
+
+def test_l2_must_not_be_negative():
+    with pytest.raises(derive.SpecError, match="loss.l2: must be 0 or more"):
+        derive.loads('name = "r"\n[dense]\nsizes = [2, 1]\n[loss]\nkind = "sse"\nl2 = -1\n')

@@ -146,5 +146,5 @@ def plan(b, blocks: tuple[Layer, ...]):
         else:
             code = " + ".join(parts)
         rule = short_sum([term_text(f, delta_name(c)) for f, c in d.times_delta(uses)])
-        gradients.append(Line(b.gradient_name(p), code, f"∂{loss}/∂{p} = {b.average} {rule}"))
+        gradients.append(Line(b.gradient_name(p), *b.penalize(p, code, f"∂{loss}/∂{p} = {b.average} {rule}")))
     return forward, nodes, backward, gradients

@@ -46,6 +46,7 @@ class Builder:
         self.namer, self.py = network_names(d)  # py: user name -> Python name
         self.n = "n"  # the sample count, reserved
         self.printer = GradientPrinter(self.py, {"order": "none"})
+        self.penalized = set(d.spec.penalized)
 
     def code(self, expr: sp.Expr) -> str:
         return self.printer.doprint(expr)
@@ -63,6 +64,19 @@ class Builder:
         pairs = [(self.py[t], self.py[nets[o]]) for o, t in self.spec.loss.outputs]
         code = op.numpy_loss(pairs, [z for _, z in pairs]) if op.numpy_loss else self.code(eq.expr)
         return Line(self.py[eq.name], code, f"{eq.name} per sample: {op.description}")
+
+    def penalize(self, param: str, code: str, comment: str) -> tuple[str, str]:
+        """A gradient's code and comment with the L2 penalty's λ·w added, for a penalized weight."""
+        if param not in self.penalized:
+            return code, comment
+        return f"{code} + {self.spec.loss.l2!r} * {self.py[param]}", f"{comment} + λ·{param}"
+
+    def penalty(self, matrices: list[str]) -> str:
+        """The data-set loss's (λ/2)·Σ w² as code: over the weight matrices, or the weights by name."""
+        if not self.penalized:
+            return ""
+        squares = [f"np.sum({m} * {m})" for m in matrices] or [f"{self.py[w]} * {self.py[w]}" for w in self.penalized]
+        return f" + {self.spec.loss.l2 / 2!r} * ({' + '.join(squares)})"
 
     @property
     def fused(self) -> set[str]:
@@ -85,6 +99,8 @@ class Builder:
         return env.get_template("gradients.py.j2").render(
             name=spec.name, title=doc_text(spec.title), source=doc_text(Path(spec.source).name),
             loss=d.loss, loss_description=self.loss_kind.description, mean=self.mean,
+            penalty=self.penalty([self.namer.table[f"W {k}"] for k in range(1, len(blocks) + 1)] if blocks else []),
+            l2=repr(spec.loss.l2),
             notes=notes or [ACTIVATIONS["identity"].derivative_note],
             parameters=[(p, self.py[p]) for p in d.parameters],
             inputs=[(x, self.py[x]) for x in spec.inputs],

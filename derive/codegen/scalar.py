@@ -77,8 +77,9 @@ def gradient_lines(b) -> list[Line]:
         if b.mean:
             total = f"({total}) / {b.n}" if len(parts) > 1 else f"{total} / {b.n}"
         rule = b.rule(uses)
-        lines.append(Line(b.gradient_name(p), f"float({total})",
-                          f"∂{b.d.loss}/∂{p} = {b.average} {f'({rule})' if len(uses) > 1 else rule}"))
+        code, comment = b.penalize(p, f"float({total})",
+                                   f"∂{b.d.loss}/∂{p} = {b.average} {f'({rule})' if len(uses) > 1 else rule}")
+        lines.append(Line(b.gradient_name(p), code, comment))
     return lines
 
 

@@ -156,8 +156,11 @@ def evaluate(d, params: dict | None = None, data: dict | None = None,
     n = len(next(iter(data.values())))
     samples = tuple(_sample(d, params, {k: v[i] for k, v in data.items()}) for i in range(n))
     scale = d.equations[-1].op.scale(n)
-    loss = scale * sum(s.values[d.loss] for s in samples)
+    lam = spec.loss.l2  # the penalty (λ/2)·Σ w², once per data set: λ·w in each weight's gradient
+    loss = scale * sum(s.values[d.loss] for s in samples) + lam / 2 * sum(params[w] ** 2 for w in spec.penalized)
     grads = {p: scale * sum(s.gradients[p] for s in samples) for p in d.parameters}
+    for w in spec.penalized:
+        grads[w] += lam * params[w]
     lr = spec.train.learning_rate if learning_rate is None else learning_rate
     updated = {p: params[p] - lr * grads[p] for p in d.parameters}
     return Numbers(samples, loss, grads, scale, updated, lr)

@@ -99,6 +99,7 @@ class Loss:
     kind: str
     outputs: tuple[tuple[str, str], ...]  # (output neuron, target variable)
     name: str = "L"
+    l2: float = 0.0  # λ: the data-set loss gains (λ/2)·Σ w² over the weights (not the biases)
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,11 @@ class NetSpec:
         """Weights in order of first use (neuron order, then source order), then biases."""
         weights = [w for n in self.neurons for _, w in n.inputs]
         return tuple(dict.fromkeys(weights + [n.bias for n in self.neurons if n.bias]))
+
+    @cached_property
+    def penalized(self) -> tuple[str, ...]:
+        """The weights [loss] l2 penalizes (every weight, no bias), in parameter order; () without l2."""
+        return tuple(dict.fromkeys(w for n in self.neurons for _, w in n.inputs)) if self.loss.l2 else ()
 
     @property
     def targets(self) -> tuple[str, ...]:
@@ -396,7 +402,11 @@ class _Reader:
         if not present:
             self.err("loss", "missing: add a [loss] table with kind and outputs")
             return Loss("half_sse", ())
-        self.keys(doc, "loss", ("kind", "outputs", "name"))
+        self.keys(doc, "loss", ("kind", "outputs", "name", "l2"))
+        l2 = self.number(doc.get("l2", 0.0), "loss.l2")
+        if l2 is not None and l2 < 0:
+            self.err("loss.l2", "must be 0 or more (λ of the penalty (λ/2)·Σ w²)")
+        l2 = l2 if l2 and l2 > 0 else 0.0
         kind = doc.get("kind")
         if not isinstance(kind, str) or kind not in LOSSES:
             self.err("loss.kind", f"unknown loss kind {_show(kind)}; one of {', '.join(LOSSES)}")
@@ -404,10 +414,10 @@ class _Reader:
         name = self.ident(doc.get("name", "L"), "loss.name") or "L"
         outs = doc.get("outputs")
         if outs is None and default_outputs:
-            return Loss(kind, default_outputs, name)
+            return Loss(kind, default_outputs, name, l2)
         if not isinstance(outs, dict) or not outs:
             self.err("loss.outputs", "expected a table of output neuron = \"target\", e.g. { o1 = \"t1\" }")
-            return Loss(kind, (), name)
+            return Loss(kind, (), name, l2)
         neuron_names = {n.name for n in neurons}
         pairs = []
         for o, t in outs.items():
@@ -417,7 +427,7 @@ class _Reader:
                 self.err(f"loss.outputs.{o}", f"{o!r} is not a neuron")
             elif o_ok and t:
                 pairs.append((o, t))
-        return Loss(kind, tuple(pairs), name)
+        return Loss(kind, tuple(pairs), name, l2)
 
     def names(self, inputs, neurons, loss) -> None:
         """Each name means one thing: an input, a node, a target, the loss, or a parameter."""

@@ -133,6 +133,8 @@ class Document:
     learning_rate: str
     example: Example | None
     notation: Notation
+    penalty: str = ""  # LaTeX of the L2 penalty, \frac{\lambda}{2} \sum w^2 with λ's value; "" without
+    penalty_gradient: str = ""  # LaTeX of what it adds to a weight's gradient: \lambda w
 
 
 def _mistake(d: Derivation, printer) -> tuple[str, Mistake] | None:
@@ -268,4 +270,6 @@ def build(d: Derivation, params=None, numbers: bool = True) -> Document:
         spec.name, spec.title or spec.name, Path(spec.source).name, PALETTE, printer.name(d.loss),
         d.loss_op.description, d.loss_op.reduction, diagram,
         _legend(d, printer, diagram.crowded), forward, deltas, sections, overview, updates,
-        number(spec.train.learning_rate), example, _notation(d, names))
+        number(spec.train.learning_rate), example, _notation(d, names),
+        *((rf"\frac{{\lambda}}{{2}} \sum w^{{2}}, \ \lambda = {number(spec.loss.l2)}", r"\lambda w")
+          if spec.penalized else ("", "")))

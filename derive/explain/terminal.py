@@ -45,6 +45,9 @@ def pretty(d: Derivation, params=None) -> str:
     out = [f"{spec.name}" + (f": {spec.title}" if spec.title else ""), "", "forward pass"]
     out += [f"  {eq.name} = {eq.op.text(eq, text)}" for eq in d.equations]
     out.append(f"  ({spec.loss.name} is {d.loss_op.description}, per sample)")
+    if spec.penalized:
+        out.append(f"  (over the data set, plus the L2 penalty (λ/2)·Σ w² over the weights, λ = {spec.loss.l2:g}: "
+                   "each weight's gradient gains λ·w)")
     # with --param, only the error signals those parameters' gradients are built from
     needed = {n for p in params for n in d.downstream(p)}
     out += ["", f"error signals δ_v = ∂{d.loss}/∂v, each computed once, from the loss backwards"]

@@ -91,13 +91,17 @@ def _sample(d: Derivation, s, index: int, names: dict, printer, sym) -> SampleVi
     return SampleView(index, given, tuple(forward), tuple(locals_), pack(simple), deltas, grads)
 
 
-def _total(lhs: str, per_sample, scale: sp.Rational, total: float) -> tuple[Row, ...]:
-    """lhs = scale·(v1 + v2 + ...) = total, with the per-sample values printed in place."""
+def _total(lhs: str, per_sample, scale: sp.Rational, total: float, penalty=None) -> tuple[Row, ...]:
+    """lhs = scale·(v1 + v2 + ...) [+ the L2 penalty's part] = total, the values printed in place."""
     slots = [sp.Symbol(f"#{k}") for k in range(len(per_sample))]
-    expr = sp.Add(*slots, evaluate=False)
+    expr = sp.Add(*slots, evaluate=False) if len(slots) > 1 else slots[0]
     if scale != 1:
         expr = sp.Mul(scale, expr, evaluate=False)
-    num = numeric_printer({s.name: v for s, v in zip(slots, per_sample)})
+    values = dict(zip((s.name for s in slots), per_sample))
+    if penalty is not None:
+        expr = sp.Add(expr, sp.Symbol("#penalty"), evaluate=False)
+        values["#penalty"] = penalty
+    num = numeric_printer(values)
     return chain_rows(lhs, [terms(expr, num), number(total)])
 
 
@@ -112,13 +116,16 @@ def worked_example(d: Derivation, names=None) -> Example | None:
     sym = symbolic_printer(names)
     samples = tuple(_sample(d, s, i + 1, names, printer, sym) for i, s in enumerate(numbers.samples))
     totals: tuple[Row, ...] = ()
-    if len(samples) > 1:
+    start = dict(spec.values)
+    lam, penalized = spec.loss.l2, spec.penalized
+    if len(samples) > 1 or penalized:  # over the data set; with L2, + (λ/2)Σw² and each weight's λ·w
         scale = sp.Rational(1, len(samples)) if numbers.scale != 1 else sp.Integer(1)
-        totals = _total(printer.name(d.loss), [s.values[d.loss] for s in numbers.samples], scale, numbers.loss)
+        totals = _total(printer.name(d.loss), [s.values[d.loss] for s in numbers.samples], scale, numbers.loss,
+                        lam / 2 * sum(start[w] ** 2 for w in penalized) if penalized else None)
         for p in d.parameters:
             totals += _total(latex_factor(Factor(d.loss, p), printer),
-                             [s.gradients[p] for s in numbers.samples], scale, numbers.gradients[p])
-    start = dict(spec.values)
+                             [s.gradients[p] for s in numbers.samples], scale, numbers.gradients[p],
+                             lam * start[p] if p in penalized else None)
     lr = numbers.learning_rate
     updates = tuple((printer.name(p), number(start[p]), number(numbers.gradients[p]),
                      number(lr * numbers.gradients[p]), number(numbers.updated[p])) for p in d.parameters)
