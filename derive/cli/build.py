@@ -5,11 +5,13 @@ from __future__ import annotations
 import shutil
 
 from ..codegen import module_source
+from ..codegen.arrays import layers_source
 from ..core.chain import derive
 from ..core.spec import load
 from ..explain.document import build as build_document
 from ..explain.render import compile_pdf, render
 from .base import output_dir, write_files
+from .codegen import form
 
 HELP = "write everything for a spec: the .tex and .md explanations, the PDF (with pdflatex) and the NumPy module"
 
@@ -22,8 +24,8 @@ def artifacts(d) -> dict[str, str]:
     """The generated text files of a derivation, by file name: what `output/<name>/` holds in git."""
     name = d.spec.name
     doc = build_document(d)
-    return {f"{name}.tex": render("tex", doc), f"{name}.md": render("md", doc),
-            f"{name}_gradients.py": module_source(d)}
+    module = layers_source(d.spec) if form(d.spec, None) == "layers" else module_source(d)
+    return {f"{name}.tex": render("tex", doc), f"{name}.md": render("md", doc), f"{name}_gradients.py": module}
 
 
 def run(args) -> int:

@@ -10,8 +10,8 @@
 Uses the core and printing only.
 """
 
-from .load import load_module
+from .load import load_layers_module, load_module
 from .module import module_source
 from .names import RESERVED, python_names
 
-__all__ = ["RESERVED", "load_module", "module_source", "python_names"]
+__all__ = ["RESERVED", "load_layers_module", "load_module", "module_source", "python_names"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .derivation import Delta, Derivation, Edge
 from .graph import equations
-from .spec import NetSpec
+from .spec import MAX_NEURONS, MAX_WEIGHTS, NetSpec, Problem, SpecError
 
 __all__ = ["derive"]
 
@@ -24,6 +24,12 @@ def derive(spec: NetSpec) -> Derivation:
     >>> print(d.gradient_rule("w5"))
     h1*δ_net_o1
     """
+    weights = sum(len(n.inputs) for n in spec.neurons)
+    if weights > MAX_WEIGHTS or len(spec.neurons) > MAX_NEURONS:  # a [dense] spec past the per-weight limits
+        raise SpecError(spec.source, [Problem("dense.sizes", (
+            f"{weights:,} weights, {len(spec.neurons):,} neurons: the per-weight derivation takes at most "
+            f"{MAX_WEIGHTS:,} weights and {MAX_NEURONS:,} neurons; the layer form takes the network as it is "
+            "(derive codegen --form layers)"))])
     eqs = equations(spec)
     params = spec.parameters
     params_set, outputs = set(params), dict(spec.loss.outputs)

@@ -145,6 +145,10 @@ class Activation(Op):
     def numpy_terms(self, eq, py, code) -> list[str]:
         return [self.numpy.format(z=py[eq.args[0]])]
 
+    def numpy_backward(self, dA: str, Z: str, A: str) -> tuple[str, str]:
+        """δ of a layer's nets from ∂L/∂a, as matrices (samples are rows), and the formula ({l}: the layer)."""
+        return f"{dA} * ({self.numpy_derivative.format(z=Z, a=A)})", "∂L/∂a{l} ⊙ " + self.name + "'(z{l})"
+
     def numpy_slope(self, eq, py) -> tuple[str, str] | None:
         if self.unit_slope:
             return None
@@ -239,6 +243,10 @@ class Softmax(Op):
     def text(self, eq, print_text) -> str:
         return print_text(eq.expr)
 
+    def numpy_backward(self, dA: str, Z: str, A: str) -> tuple[str, str]:
+        # the Jacobian diag(a) − a aᵀ times ∂L/∂a, row by row, without forming the Jacobian
+        return f"{A} * ({dA} - np.sum({dA} * {A}, axis=1, keepdims=True))", "(diag(a{l}) − a{l} a{l}ᵀ) ∂L/∂a{l}"
+
     def numpy_terms(self, eq, py, code) -> list[str]:
         # e^{z_k − logsumexp(z)}: the exponent is ≤ 0, so nothing overflows at any logits
         own = py[eq.args[eq.group.index(eq.name)]]
@@ -266,6 +274,8 @@ class LossKind(Op):
     # the outputs' group, when the loss of the outputs themselves would take log(0) (None: print it)
     numpy_loss: Callable[[list, list], str] | None = None
     numpy_net_delta: str = ""  # with numpy_loss: the output nets' δ as matrices, from {A} outputs, {T} targets
+    net_delta: str = ""  # the same in words, with {a} the outputs: "{a} Σt − t"
+    numpy_matrix_loss: str = ""  # the data-set loss from matrices {A} (outputs), {Z} (their nets), {T} (targets)
 
     kind = "loss"
     evaluated_form = True
@@ -309,6 +319,7 @@ LOSSES: dict[str, LossKind] = {
             derivative=lambda y, t, k: _neg(-1, t, y),
             derivative_note="the ½ cancels the 2 from the square, so ∂L/∂y = −(t − y)",
             reduction="sum", wrong_constant=lambda k: ("a factor of 2 in the loss derivative", "-2"),
+            numpy_matrix_loss="0.5 * np.sum(({T} - {A}) ** 2)",
         ),
         LossKind(
             "sse", description="the sum of squared errors, Σ(t − y)²",
@@ -316,6 +327,7 @@ LOSSES: dict[str, LossKind] = {
             derivative=lambda y, t, k: _neg(-2, t, y),
             derivative_note="the square brings down a 2, so ∂L/∂y = −2(t − y)",
             reduction="sum", wrong_constant=lambda k: ("the 2 from the square forgotten", "-"),
+            numpy_matrix_loss="np.sum(({T} - {A}) ** 2)",
         ),
         LossKind(
             "mse", description="the mean of squared errors over outputs and samples",
@@ -323,7 +335,7 @@ LOSSES: dict[str, LossKind] = {
             derivative=lambda y, t, k: _neg(sp.Rational(-2, k), t, y),
             derivative_note="the square brings down a 2 and the mean over K outputs divides by K: "
                             "∂L/∂y = −(2/K)(t − y)",
-            reduction="mean",
+            reduction="mean", numpy_matrix_loss="np.mean(({T} - {A}) ** 2)",
             wrong_constant=lambda k: (("the mean's 1/K forgotten", "-2") if k > 1
                                       else ("the 2 from the square forgotten", "-")),
             explains=lambda c, k: True,
@@ -335,6 +347,8 @@ LOSSES: dict[str, LossKind] = {
             derivative_note="the log's derivative is 1/y, so ∂L/∂y = −t/y; through the softmax the δ of each "
                             "net sums to y − t (for targets that sum to 1)",
             reduction="sum", requires="softmax", numpy_net_delta="{A} * {T}.sum(axis=1, keepdims=True) - {T}",
+            net_delta="{a} Σ_k t_k − t (that is {a} − t for targets that sum to 1)",
+            numpy_matrix_loss="-np.sum({T} * ({Z} - np.logaddexp.reduce({Z}, axis=1, keepdims=True)))",
             # −Σ t_k (z_k − logsumexp(z)): log of a softmax output without computing the output
             numpy_loss=lambda pairs, nets: "-(" + " + ".join(
                 f"{t} * ({z} - np.logaddexp.reduce([{', '.join(nets)}], axis=0))" for t, z in pairs) + ")",
@@ -346,7 +360,8 @@ LOSSES: dict[str, LossKind] = {
             derivative=lambda y, t, k: (y - t) / (y * (1 - y)),
             derivative_note="∂L/∂y = −t/y + (1 − t)/(1 − y) = (y − t)/(y(1 − y)); times the sigmoid's "
                             "y(1 − y), the net's δ is y − t",
-            reduction="sum", requires="sigmoid", numpy_net_delta="{A} - {T}",
+            reduction="sum", requires="sigmoid", numpy_net_delta="{A} - {T}", net_delta="{a} − t",
+            numpy_matrix_loss="np.sum(np.logaddexp(0.0, {Z}) - {T} * {Z})",
             # softplus(z) − t·z = −[t log σ(z) + (1 − t) log(1 − σ(z))], finite at any z
             numpy_loss=lambda pairs, nets: " + ".join(f"(np.logaddexp(0.0, {z}) - {t} * {z})" for t, z in pairs),
         ),

@@ -28,13 +28,14 @@ from pathlib import Path
 from .naming import GREEK, net_name
 from .ops import ACTIVATIONS, GROUPS, LOSSES, NEURON_ACTIVATIONS
 
-__all__ = ["Layer", "Loss", "NetSpec", "Neuron", "Problem", "SpecError", "Train", "from_dict", "load", "loads"]
+__all__ = ["MAX_WEIGHTS", "Layer", "Loss", "NetSpec", "Neuron", "Problem", "SpecError", "Train", "from_dict", "load", "loads"]
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 # What one spec may hold: every scalar weight is an edge of the derivation and a line of its
 # documents, so past these sizes the per-weight form is no longer a tool (README, "Limits").
-MAX_WEIGHTS = 250_000  # weights (784-128-10 has 101,632)
+MAX_WEIGHTS = 250_000  # weights in the per-weight (scalar) form (784-128-10 has 101,632)
+MAX_LAYER_WEIGHTS = 2_000_000  # weights of a [dense] network, which the layer form handles at any width
 MAX_NEURONS = 20_000
 MAX_DEPTH = 100  # neurons on the longest path from an input to an output
 MAX_SAMPLES = 10_000  # samples in [data]: every one is worked through exactly in documents
@@ -282,7 +283,8 @@ class _Reader:
         loss = self.loss(loss_doc, "loss" in doc, neurons, outputs)
         self.names(inputs, neurons, loss)
         neurons = self.order(neurons, inputs, loss)
-        self.size(neurons)
+        if not layers:  # a [dense] spec: its sizes were checked against the layer form's limits
+            self.size(neurons)
         self.outputs(neurons, loss)
         params = {w for n in neurons for _, w in n.inputs} | {n.bias for n in neurons if n.bias}
         values = self.values(self.table(doc, "values"), params)
@@ -358,10 +360,10 @@ class _Reader:
             self.err("dense.sizes", f"expected at least two positive layer sizes, e.g. [2, 2, 2]; got {_show(sizes)}")
             return (), (), (), ()
         weights = sum(a * b for a, b in itertools.pairwise(sizes))
-        if weights > MAX_WEIGHTS or sum(sizes[1:]) > MAX_NEURONS or len(sizes) - 1 > MAX_DEPTH:
-            self.err("dense.sizes", f"{weights:,} weights in {len(sizes) - 1} layers: derive's per-weight "
-                                    f"derivation takes at most {MAX_WEIGHTS:,} weights, {MAX_NEURONS:,} neurons "
-                                    f"and {MAX_DEPTH} layers (see the README's limits)")
+        if weights > MAX_LAYER_WEIGHTS or len(sizes) - 1 > MAX_DEPTH:
+            self.err("dense.sizes", f"{weights:,} weights in {len(sizes) - 1} layers: derive takes at most "
+                                    f"{MAX_LAYER_WEIGHTS:,} weights in the layer form and {MAX_DEPTH} layers "
+                                    "(see the README's limits)")
             return (), (), (), ()
         self.keys(doc, "dense", ("sizes", "activation", "bias"))
         layers = len(sizes) - 1

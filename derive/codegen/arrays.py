@@ -1,0 +1,113 @@
+r"""The layer form as code: `<name>_gradients.py` whose parameters are arrays W1, b1, W2, b2, ….
+
+Built from `derive.core.layers.LayerForm`: per layer one batched matrix product forward and
+three backward (samples are rows: Z⁽ˡ⁾ = A⁽ˡ⁻¹⁾ W⁽ˡ⁾ᵀ + b⁽ˡ⁾), each activation's stable NumPy
+form from the registry, log-sum-exp and softplus forms for the losses of logs, and nothing per
+scalar weight: the module is a few hundred lines however wide the network.  Each line carries
+its formula.  templates/gradients_layers.py.j2 lays the module out.
+
+>>> import derive
+>>> spec = derive.loads('name = "c"\n[dense]\nsizes = [784, 128, 10]\nactivation = ["sigmoid", "softmax"]\n'
+...                     '[loss]\nkind = "cross_entropy"\n')
+>>> src = layers_source(spec)
+>>> len(src.splitlines()) < 400, "dW_1 = dZ_1.T @ X" in src
+(True, True)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sympy as sp
+
+from ..core.layers import layer_form
+from ..core.naming import py_layer
+from ..core.spec import NetSpec
+from ..printing.numpy import GradientPrinter
+from ..printing.templates import environment
+from .lines import Line, doc_text, key, tuple_literal
+
+__all__ = ["layers_source"]
+
+
+def layers_source(spec: NetSpec) -> str:
+    """The whole text of the layer-form module of a `[dense]` network (no per-weight derivation)."""
+    lf = layer_form(spec)
+    if lf is None:
+        raise ValueError(f"{spec.name} is not a [dense] network: the layer form needs its layer records")
+    loss = lf.loss_op
+    parameters = [p for layer in lf.layers for row in layer.weights for p in row] + [
+        b for layer in lf.layers for b in layer.biases]
+    L = len(lf.layers)
+    names = {role: {k: py_layer(role, k) for k in range(1, L + 1)} for role in ("Z", "A", "dA", "dZ", "dW", "db")}
+    A = {0: "X", **names["A"]}
+    for layer in lf.layers:  # identity layers that are their own sums: A is Z
+        if layer.nets == layer.outputs:
+            A[layer.index] = names["Z"][layer.index]
+    forward = []
+    for layer in lf.layers:
+        l, act = layer.index, layer.activation
+        b = f" + b{l}" if layer.biases else ""
+        forward.append(Line(names["Z"][l], f"{A[l - 1]} @ W{l}.T{b}",
+                            f"z{l} = W{l} a{l - 1}{b} for every sample: shape (N, {layer.shape[0]})"))
+        if A[l] != names["Z"][l]:
+            forward.append(Line(A[l], act.numpy.format(z=names["Z"][l]), f"a{l} = {act.name}(z{l})"))
+    top = lf.layers[-1]
+    value = loss.numpy_matrix_loss.format(A=A[L], Z=names["Z"][L], T="T")
+    penalty = ""
+    if spec.penalized:
+        penalty = f" + {spec.loss.l2 / 2!r} * (" + " + ".join(f"np.sum(W{k} * W{k})" for k in range(1, L + 1)) + ")"
+    scale = " / n" if loss.reduction == "mean" else ""
+    backward = []
+    if loss.numpy_net_delta:
+        backward.append(Line(names["dZ"][L], loss.numpy_net_delta.format(A=A[L], T="T"),
+                             f"δ{L} = {loss.net_delta.format(a=f'a{L}')}: ∂L/∂a{L} times the {top.activation.name}'s "
+                             "derivative, with 1/a cancelled"))
+    else:
+        printer = GradientPrinter({"A": A[L], "T": "T"}, {"order": "none"})
+        y, t = sp.Symbol("A"), sp.Symbol("T")
+        shown = loss.derivative(y, t, len(top.outputs))
+        backward.append(Line(names["dA"][L], printer.doprint(sp.factor_terms(shown)),
+                             f"∂L/∂a{L} = {sp.sstr(shown).replace('A', f'a{L}').replace('T', 't')}, elementwise"))
+    for layer in reversed(lf.layers):
+        l, act = layer.index, layer.activation
+        if not (loss.numpy_net_delta and l == L):
+            dA, Z = names["dA"][l], names["Z"][l]
+            if act.unit_slope or A[l] == Z:
+                backward.append(Line(names["dZ"][l], dA, f"δ{l} = ∂L/∂a{l}: the identity's derivative is 1"))
+            else:
+                code, formula = act.numpy_backward(dA, Z, A[l])
+                backward.append(Line(names["dZ"][l], code, f"δ{l} = " + formula.format(l=l)))
+        dz = names["dZ"][l]
+        reg = f" + {spec.loss.l2!r} * W{l}" if spec.penalized else ""
+        backward.append(Line(names["dW"][l], f"{dz}.T @ {A[l - 1]}{scale}{reg}",
+                             f"∂L/∂W{l} = Σ_n δ{l} a{l - 1}ᵀ" + (", averaged" if scale else "")
+                             + (f" + λ W{l}" if reg else "") + f": shape {layer.shape}"))
+        if layer.biases:
+            total = f"{dz}.sum()" if layer.shared_bias else f"{dz}.sum(axis=0)"
+            backward.append(Line(names["db"][l], f"{total}{scale}",
+                                 f"∂L/∂b{l} = Σ_n {'Σ_j ' if layer.shared_bias else ''}δ{l}"
+                                 + ("" if layer.shared_bias else f": shape ({layer.shape[0]},)")))
+        if l > 1:
+            backward.append(Line(names["dA"][l - 1], f"{dz} @ W{l}", f"∂L/∂a{l - 1} = W{l}ᵀ δ{l}"))
+    values = dict(spec.values)
+    initial = lf.arrays(values) if values and set(values) >= set(parameters) else {}
+    data = {}
+    if spec.data:
+        columns = dict(spec.data)
+        data = {"X": [list(r) for r in zip(*(columns[x] for x in spec.inputs))],
+                "T": [list(r) for r in zip(*(columns[t] for t in spec.targets))]}
+    env = environment("py")
+    env.filters.update(key=key, tuple=tuple_literal)
+    return env.get_template("gradients_layers.py.j2").render(
+        name=spec.name, title=doc_text(spec.title), source=doc_text(Path(spec.source).name),
+        loss=lf.loss, loss_description=loss.description, mean=loss.reduction == "mean",
+        l2=repr(spec.loss.l2) if spec.penalized else "", pretty=lf.pretty().rstrip("\n").splitlines(),
+        parameters=lf.parameters, shapes=lf.shapes(), first_names=lf.first_names(),
+        inputs=spec.inputs, targets=spec.targets, sizes=[len(spec.inputs)] + [len(x.outputs) for x in lf.layers],
+        forward=forward, value=value + penalty, backward=backward,
+        grads=[(p, names["dW"][int(p[1:])] if p[0] == "W" else names["db"][int(p[1:])]) for p in lf.parameters],
+        nodes=[(f"z{x.index}", names["Z"][x.index]) for x in lf.layers] + [(f"a{x.index}", A[x.index]) for x in lf.layers],
+        initial={k: repr(v) for k, v in initial.items()}, data={k: repr(v) for k, v in data.items()},
+        learning_rate=repr(float(spec.train.learning_rate)), steps=spec.train.steps,
+    )

@@ -1,0 +1,172 @@
+"""The layer (matrix) form: the module with array parameters, against PyTorch autograd in float64,
+against the per-weight module entry by entry, and the layer derivation against the per-weight
+derivation; finite at large logits; a module of a few hundred lines for 784-128-10."""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import warnings
+
+import numpy as np
+import pytest
+
+import derive
+from derive.cli import main
+from derive.codegen import load_layers_module, load_module
+from derive.codegen.arrays import layers_source
+from derive.core.layers import layer_form
+
+torch = pytest.importorskip("torch")
+torch.set_default_dtype(torch.float64)
+
+TORCH = {"identity": lambda z: z, "sigmoid": torch.sigmoid, "tanh": torch.tanh,
+         "softplus": torch.nn.functional.softplus, "relu": torch.relu,
+         "leaky_relu": lambda z: torch.nn.functional.leaky_relu(z, 0.01), "exp": torch.exp,
+         "softmax": lambda z: torch.softmax(z, dim=1)}
+OUTPUT = {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid"}
+
+
+def spec_text(sizes, hidden, out, loss, bias, l2=0.0):
+    acts = ", ".join([f'"{hidden}"'] * (len(sizes) - 2) + [f'"{out}"'])
+    return (f'name = "net"\n[dense]\nsizes = {list(sizes)}\nactivation = [{acts}]\nbias = "{bias}"\n'
+            f'[loss]\nkind = "{loss}"\n' + (f"l2 = {l2}\n" if l2 else ""))
+
+
+def torch_reference(lf, arrays, X, T):
+    """The network from its layer form, written directly in PyTorch (its own softmax, logs, BCE)."""
+    p = {k: torch.tensor(v, requires_grad=True) for k, v in arrays.items()}
+    a = torch.tensor(X)
+    z = a
+    for layer in lf.layers:
+        z = a @ p[f"W{layer.index}"].T + (p[f"b{layer.index}"] if layer.biases else 0)
+        a = TORCH[layer.activation.name](z)
+    t = torch.tensor(T)
+    kind = lf.spec.loss.kind
+    if kind == "cross_entropy":
+        loss = -(t * torch.log_softmax(z, dim=1)).sum()
+    elif kind == "binary_cross_entropy":
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(z, t, reduction="sum")
+    elif kind == "half_sse":
+        loss = 0.5 * ((t - a) ** 2).sum()
+    elif kind == "sse":
+        loss = ((t - a) ** 2).sum()
+    else:
+        loss = ((t - a) ** 2).mean()
+    if lf.spec.loss.l2:
+        loss = loss + lf.spec.loss.l2 / 2 * sum((p[f"W{x.index}"] ** 2).sum() for x in lf.layers)
+    loss.backward()
+    return loss.item(), {k: v.grad.numpy() for k, v in p.items()}
+
+
+def problem(lf, rng, n, scale=0.7):
+    arrays = {k: rng.uniform(-scale, scale, size=s) for k, s in lf.shapes().items()}
+    X = rng.normal(size=(n, len(lf.spec.inputs)))
+    k = len(lf.spec.targets)
+    T = np.eye(k)[rng.integers(0, k, n)] if lf.spec.loss.kind == "cross_entropy" else \
+        rng.integers(0, 2, (n, k)) * 1.0 if lf.spec.loss.kind == "binary_cross_entropy" else rng.normal(size=(n, k))
+    return arrays, X, T
+
+
+def assert_close(ours, ref, rel=1e-9):
+    assert np.allclose(ours, ref, rtol=rel, atol=1e-12), np.max(np.abs(np.asarray(ours) - ref))
+
+
+SQUARED = ["half_sse", "sse", "mse"]
+CASES = [(sizes, hidden, OUTPUT.get(loss, out), loss, bias, l2)
+         for (sizes, hidden, out, loss, bias, l2) in itertools.product(
+             [(3, 4, 2)], ["identity", "sigmoid", "tanh", "softplus", "relu", "leaky_relu", "exp"], ["tanh"],
+             SQUARED + ["cross_entropy", "binary_cross_entropy"], ["per_neuron", "per_layer", "none"], [0.0, 0.05])]
+
+
+@pytest.mark.parametrize("case", CASES[::7] + [((2, 5, 5, 3), "tanh", "softmax", "half_sse", "per_layer", 0.0),
+                                               ((2, 5, 5, 3), "relu", "identity", "mse", "per_neuron", 0.1)],
+                         ids=lambda c: "-".join(map(str, c[1:])))
+def test_layer_module_equals_pytorch_and_the_per_weight_module(case):
+    sizes, hidden, out, loss, bias, l2 = case
+    spec = derive.loads(spec_text(sizes, hidden, out, loss, bias, l2))
+    lf, d = layer_form(spec), derive.derive(spec)
+    lf.validate(d)  # the layer derivation against the per-weight one, entry by entry
+    m, scalar = load_layers_module(spec), load_module(d)
+    rng = np.random.default_rng(sum(map(ord, "".join(map(str, case)))))
+    arrays, X, T = problem(lf, rng, 9)
+    value, ref = torch_reference(lf, arrays, X, T)
+    data = {"X": X, "T": T}
+    assert abs(m.loss(arrays, data) - value) <= 1e-9 * abs(value) + 1e-12
+    grads = m.gradients(arrays, data)
+    for k in lf.parameters:
+        assert grads[k].shape == lf.shapes()[k]
+        assert_close(grads[k], ref[k])
+    scalars = {p: float(v) for p, v in lf.scalars({k: np.asarray(v).tolist() for k, v in arrays.items()}).items()}
+    sdata = {**{x: X[:, i] for i, x in enumerate(spec.inputs)}, **{t: T[:, j] for j, t in enumerate(spec.targets)}}
+    per_weight = scalar.gradients(scalars, sdata)
+    back = lf.scalars({k: np.asarray(v).tolist() for k, v in grads.items()})
+    for p in d.parameters:
+        assert abs(back[p] - per_weight[p]) <= 1e-10 * abs(per_weight[p]) + 1e-12, p
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "binary_cross_entropy"])
+def test_logits_of_a_thousand(loss):
+    spec = derive.loads(spec_text((3, 4, 3), "identity", OUTPUT[loss], loss, "per_neuron"))
+    lf, m = layer_form(spec), load_layers_module(spec)
+    rng = np.random.default_rng(5)
+    arrays, X, T = problem(lf, rng, 7)
+    arrays = {k: np.sign(v) * 40.0 for k, v in arrays.items()}  # nets of several hundred to a thousand
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value, grads = m.loss(arrays, {"X": X, "T": T}), m.gradients(arrays, {"X": X, "T": T})
+    ref_value, ref = torch_reference(lf, arrays, X, T)
+    assert np.isfinite(value) and abs(value - ref_value) <= 1e-12 * abs(ref_value)
+    for k in lf.parameters:
+        assert np.all(np.isfinite(grads[k]))
+        assert_close(grads[k], ref[k])
+
+
+def test_784_128_10_is_a_short_module_equal_to_pytorch(tmp_path):
+    text = spec_text((784, 128, 10), "sigmoid", "softmax", "cross_entropy", "per_neuron")
+    spec = derive.loads(text)
+    src = layers_source(spec)
+    assert len(src.splitlines()) < 400
+    m = load_layers_module(spec)
+    lf = layer_form(spec)
+    arrays, X, T = problem(lf, np.random.default_rng(0), 50, scale=0.05)
+    value, ref = torch_reference(lf, arrays, X, T)
+    grads = m.gradients(arrays, {"X": X, "T": T})
+    assert abs(m.loss(arrays, {"X": X, "T": T}) - value) <= 1e-10 * value
+    for k in lf.parameters:
+        assert_close(grads[k], ref[k], 1e-10)
+    assert inspect.getsource(m.gradients).startswith("def gradients(params, data):")
+    path = tmp_path / "mnist.toml"
+    path.write_text(text.replace('name = "net"', 'name = "mnist"'))
+    assert main(["codegen", str(path), "-o", str(tmp_path)]) == 0  # picked by size: the layer form
+    assert "SHAPES = {" in (tmp_path / "mnist_gradients.py").read_text()
+
+
+def test_train_steps_on_arrays_lower_the_loss():
+    spec = derive.loads(spec_text((2, 6, 3), "tanh", "softmax", "cross_entropy", "per_neuron", 0.01))
+    m, lf = load_layers_module(spec), layer_form(spec)
+    arrays, X, T = problem(lf, np.random.default_rng(2), 40)
+    params, history = m.train(arrays, {"X": X, "T": T}, 0.05, 50)
+    assert history[-1] < history[0] and params["W1"].shape == (6, 2)
+
+
+def test_bad_arrays_are_a_value_error_naming_the_key():
+    spec = derive.loads(spec_text((2, 3, 2), "tanh", "softmax", "cross_entropy", "per_layer"))
+    m, lf = load_layers_module(spec), layer_form(spec)
+    arrays, X, T = problem(lf, np.random.default_rng(2), 4)
+    with pytest.raises(ValueError, match=r"params\['W1'\] has shape \(2, 3\): expected \(3, 2\)"):
+        m.gradients({**arrays, "W1": np.zeros((2, 3))}, {"X": X, "T": T})
+    with pytest.raises(ValueError, match="data has no 'T'"):
+        m.gradients(arrays, {"X": X})
+    with pytest.raises(ValueError, match=r"data\['X'\] has shape \(4, 3\)"):
+        m.loss(arrays, {"X": np.zeros((4, 3)), "T": T})
+
+
+def test_form_layers_needs_a_dense_spec(tmp_path, capsys):
+    assert main(["codegen", "examples/mazur.toml", "--form", "layers", "-o", str(tmp_path)]) == 2
+    assert "--form layers needs a [dense] spec" in capsys.readouterr().err
+
+
+def test_the_layer_form_does_not_depend_on_width():
+    wide = derive.loads(spec_text((784, 512, 512, 10), "relu", "softmax", "cross_entropy", "per_neuron"))
+    assert layer_form(wide).shapes()["W2"] == (512, 512) and len(layers_source(wide).splitlines()) < 400
