@@ -12,7 +12,9 @@
 from .core.chain import derive
 from .core.derivation import Chain, Derivation
 from .core.interpret import evaluate
+from .core.layers import LayerForm, layer_form
 from .core.spec import NetSpec, SpecError, from_dict, load, loads
 from .explain.terminal import pretty
 
-__all__ = ["Chain", "Derivation", "NetSpec", "SpecError", "derive", "evaluate", "from_dict", "load", "loads", "pretty"]
+__all__ = ["Chain", "Derivation", "LayerForm", "NetSpec", "SpecError", "derive", "evaluate", "from_dict", "layer_form",
+           "load", "loads", "pretty"]

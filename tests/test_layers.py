@@ -170,3 +170,15 @@ def test_form_layers_needs_a_dense_spec(tmp_path, capsys):
 def test_the_layer_form_does_not_depend_on_width():
     wide = derive.loads(spec_text((784, 512, 512, 10), "relu", "softmax", "cross_entropy", "per_neuron"))
     assert layer_form(wide).shapes()["W2"] == (512, 512) and len(layers_source(wide).splitlines()) < 400
+
+
+def test_train_with_either_form_follows_the_same_losses(tmp_path, capsys):
+    spec = tmp_path / "xor.toml"
+    spec.write_text('name = "xor"\n[dense]\nsizes = [2, 4, 2]\nactivation = ["tanh", "softmax"]\nbias = "per_neuron"\n'
+                    '[loss]\nkind = "cross_entropy"\n[data]\ni1 = [0, 0, 1, 1]\ni2 = [0, 1, 0, 1]\n'
+                    't1 = [1, 0, 0, 1]\nt2 = [0, 1, 1, 0]\n[train]\nlearning_rate = 0.5\nsteps = 200\n')
+    assert main(["train", str(spec), "--form", "layers", "-q"]) == 0
+    layers = capsys.readouterr().out
+    assert main(["train", str(spec), "--form", "scalar", "-q"]) == 0
+    scalar = capsys.readouterr().out
+    assert layers.splitlines()[0] == scalar.splitlines()[0] and "W1  shape (4, 2)" in layers

@@ -8,10 +8,12 @@ import sys
 
 import numpy as np
 
-from ..codegen import load_module
+from ..codegen import load_layers_module, load_module
 from ..core.chain import derive
+from ..core.layers import layer_form
 from ..core.spec import Problem, SpecError, load
 from .base import UsageError, check_parameters, write
+from .codegen import form
 
 HELP = "train the network on its [data] by gradient descent and print the fitted parameters"
 SPEC_HELP = "the network spec (TOML) with [data]"
@@ -29,6 +31,9 @@ def add_arguments(p) -> None:
     p.add_argument("--freeze", action="append", metavar="θ", help="keep this parameter fixed (repeatable)")
     p.add_argument("--plot", metavar="PNG", help="write the loss curve to this image (needs matplotlib)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress output, only the result")
+    p.add_argument("--form", choices=("layers", "scalar"),
+                   help="train with the layer-form module (array parameters W1, b1, ...; [dense] specs) or the "
+                        "per-weight one (default: as derive codegen picks)")
 
 
 class _Diverged(Exception):
@@ -47,12 +52,23 @@ def run(args) -> int:
     if not (lr > 0 and math.isfinite(lr)):
         raise UsageError(f"--learning-rate {args.learning_rate}: expected a positive number")
     plt = _pyplot() if args.plot else None
-    d = derive(spec)
     frozen = args.freeze or []
-    check_parameters(args, d, "--freeze", frozen)
-    m = load_module(d)
-    start = _start(d, spec, args.seed)
-    data = {k: np.array(v) for k, v in spec.data}
+    start = _start(spec.parameters, spec, args.seed)
+    if form(spec, args.form) == "layers":  # array parameters, no per-weight derivation
+        lf = layer_form(spec)
+        unknown = [p for p in frozen if p not in lf.parameters]
+        if unknown:
+            raise UsageError(f"{args.spec}: --freeze {unknown[0]}: not an array parameter; "
+                             f"the layer form's parameters are {', '.join(lf.parameters)}")
+        m, loss_name = load_layers_module(spec), spec.loss.name
+        start = {k: np.array(v) for k, v in lf.arrays(start).items()}
+        columns = dict(spec.data)
+        data = {"X": np.array([columns[x] for x in spec.inputs]).T, "T": np.array([columns[t] for t in spec.targets]).T}
+    else:
+        d = derive(spec)
+        check_parameters(args, d, "--freeze", frozen)
+        m, loss_name = load_module(d), d.loss
+        data = {k: np.array(v) for k, v in spec.data}
     progress = _Progress(steps, quiet=args.quiet)
     try:
         with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is reported below, once
@@ -61,18 +77,23 @@ def run(args) -> int:
         progress.close()
         print(f"derive: {args.spec}: {e}", file=sys.stderr)
         return 1
+    except ValueError as e:  # the module's own word on a non-finite loss
+        progress.close()
+        print(f"derive: {args.spec}: {e}", file=sys.stderr)
+        return 1
     progress.close()
-    _report(d, start, params, history, steps, lr, frozen)
+    _report(loss_name, start, params, history, steps, lr, frozen)
     if plt is not None:
-        _plot(plt, history, d.loss, spec.name, args.plot)
+        _plot(plt, history, loss_name, spec.name, args.plot)
         print(f"wrote {args.plot}")
     return 0
 
 
-def _start(d, spec, seed: int) -> dict:
-    """The spec's [values]; parameters without one start uniformly in [-1, 1] from `seed`."""
+def _start(parameters, spec, seed: int) -> dict:
+    """The spec's [values]; parameters without one start uniformly in [-1, 1] from `seed` (the same
+    numbers in either form: the layer form's arrays are made from them)."""
     values = dict(spec.values)
-    missing = [p for p in d.parameters if p not in values]
+    missing = [p for p in parameters if p not in values]
     values.update(zip(missing, np.random.default_rng(seed).uniform(-1.0, 1.0, len(missing)).tolist()))
     if missing:
         print(f"{len(missing)} parameter{'s' * (len(missing) != 1)} without [values] start at random "
@@ -110,13 +131,17 @@ class _Progress:
             self.drawn = False
 
 
-def _report(d, start, params, history, steps, lr, frozen) -> None:
-    width = max(len(p) for p in d.parameters)
-    print(f"{d.loss}: {history[0]:.9g} -> {history[-1]:.9g} after {steps} step{'s' * (steps != 1)} "
+def _report(loss, start, params, history, steps, lr, frozen) -> None:
+    width = max(len(p) for p in params)
+    print(f"{loss}: {history[0]:.9g} -> {history[-1]:.9g} after {steps} step{'s' * (steps != 1)} "
           f"at learning rate {lr:g}")
-    for p in d.parameters:
+    for p in params:
         note = "  (frozen)" if p in frozen else ""
-        print(f"  {p:<{width}}  {start[p]:>+.9f} -> {params[p]:>+.9f}{note}")
+        if np.ndim(params[p]):  # an array of the layer form: its shape and how far it moved
+            moved = float(np.linalg.norm(np.asarray(params[p]) - np.asarray(start[p])))
+            print(f"  {p:<{width}}  shape {np.shape(params[p])}, moved {moved:.6g} (Frobenius norm){note}")
+        else:
+            print(f"  {p:<{width}}  {float(start[p]):>+.9f} -> {float(params[p]):>+.9f}{note}")
 
 
 def _pyplot():
