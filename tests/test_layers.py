@@ -182,3 +182,31 @@ def test_train_with_either_form_follows_the_same_losses(tmp_path, capsys):
     assert main(["train", str(spec), "--form", "scalar", "-q"]) == 0
     scalar = capsys.readouterr().out
     assert layers.splitlines()[0] == scalar.splitlines()[0] and "W1  shape (4, 2)" in layers
+
+
+def test_the_layer_document_is_a_few_pages_and_compiles(tmp_path):
+    import shutil
+    import subprocess
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex not installed")
+    spec = tmp_path / "mnist.toml"
+    spec.write_text(spec_text((784, 128, 10), "sigmoid", "softmax", "cross_entropy", "per_neuron", 0.0001)
+                    .replace('name = "net"', 'name = "mnist"'))
+    assert main(["build", str(spec), "-o", str(tmp_path / "out")]) == 0  # picked by size: the layer form
+    tex = (tmp_path / "out" / "mnist.tex").read_text()
+    assert r"\delta^{(1)} &= \left(W^{(2)}\right)^{\top} \delta^{(2)}" in tex
+    assert r"\left(\delta_{kj} - a^{(2)}_{j}\right)" in tex  # the softmax Jacobian, in the open
+    assert "100 paths" in tex  # the bridge: w1's entry is a sum over its paths
+    info = subprocess.run(["pdfinfo", str(tmp_path / "out" / "mnist.pdf")], capture_output=True, text=True).stdout
+    assert int(info.split("Pages:")[1].split()[0]) <= 4
+    text = subprocess.run(["pdftotext", str(tmp_path / "out" / "mnist.pdf"), "-"], capture_output=True, text=True).stdout
+    assert "??" not in text and "qquad" not in text
+    md = (tmp_path / "out" / "mnist.md").read_text()
+    assert "$$" in md and "One weight, two ways" in md
+
+
+def test_explain_form_layers_refuses_a_param(tmp_path, capsys):
+    spec = tmp_path / "c.toml"
+    spec.write_text(spec_text((2, 3, 2), "tanh", "softmax", "cross_entropy", "per_neuron"))
+    assert main(["explain", str(spec), "--form", "layers", "-p", "w1", "-o", str(tmp_path)]) == 2
+    assert "--param w1: the layer form derives every parameter at once" in capsys.readouterr().err

@@ -9,6 +9,7 @@ from ..codegen.arrays import layers_source
 from ..core.chain import derive
 from ..core.spec import load
 from ..explain.document import build as build_document
+from ..explain.layers import build_layers
 from ..explain.render import compile_pdf, render
 from .base import output_dir, write_files
 from .codegen import form
@@ -30,9 +31,13 @@ def artifacts(d) -> dict[str, str]:
 
 def run(args) -> int:
     spec = load(args.spec)
-    d = derive(spec)
     out = output_dir(args, spec.name)
-    files: dict[str, str | bytes] = dict(artifacts(d))
+    if form(spec, None) == "layers":  # a wide [dense] network: matrix notation, array module
+        doc = build_layers(spec)
+        files: dict[str, str | bytes] = {f"{spec.name}.tex": render("tex", doc), f"{spec.name}.md": render("md", doc),
+                                         f"{spec.name}_gradients.py": layers_source(spec)}
+    else:
+        files = dict(artifacts(derive(spec)))
     pdflatex = shutil.which("pdflatex")
     if pdflatex:
         files[f"{spec.name}.pdf"] = compile_pdf(files[f"{spec.name}.tex"], spec.name)

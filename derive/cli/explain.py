@@ -7,8 +7,10 @@ import argparse
 from ..core.chain import derive
 from ..core.spec import load
 from ..explain.document import build
+from ..explain.layers import build_layers
 from ..explain.render import compile_pdf, render
-from .base import check_parameters, output_dir, write_files
+from .base import UsageError, check_parameters, output_dir, write_files
+from .codegen import form
 
 HELP = "write the step-by-step derivation of every gradient as LaTeX (.tex), PDF or Markdown (.md)"
 
@@ -21,14 +23,23 @@ def add_arguments(p) -> None:
                    help="explain only this parameter's gradient (repeatable; default: all)")
     p.add_argument("--numbers", action=argparse.BooleanOptionalAction, default=True,
                    help="include the worked example at the spec's [values] and [data] (default: yes)")
+    p.add_argument("--form", choices=("layers", "scalar"),
+                   help="layers: the derivation in matrix notation, a few pages ([dense] specs); scalar: a section "
+                        "per parameter (default: layers for [dense] specs of more than 1,000 weights)")
 
 
 def run(args) -> int:
     spec = load(args.spec)
-    d = derive(spec)
-    check_parameters(args, d, "--param", args.param)
     out = output_dir(args, spec.name)
-    doc = build(d, args.param, numbers=args.numbers)
+    if form(spec, args.form) == "layers":
+        if args.param:
+            raise UsageError(f"--param {args.param[0]}: the layer form derives every parameter at once; "
+                             "use --form scalar for one parameter's section")
+        doc = build_layers(spec)
+    else:
+        d = derive(spec)
+        check_parameters(args, d, "--param", args.param)
+        doc = build(d, args.param, numbers=args.numbers)
     fmt = "md" if args.format == "md" else "tex"  # pdf: the .tex, then the .pdf from it
     files = {f"{spec.name}.{fmt}": render(fmt, doc)}
     if args.format == "pdf":

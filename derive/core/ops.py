@@ -276,6 +276,8 @@ class LossKind(Op):
     numpy_net_delta: str = ""  # with numpy_loss: the output nets' δ as matrices, from {A} outputs, {T} targets
     net_delta: str = ""  # the same in words, with {a} the outputs: "{a} Σt − t"
     numpy_matrix_loss: str = ""  # the data-set loss from matrices {A} (outputs), {Z} (their nets), {T} (targets)
+    latex_vector: str = ""  # the per-sample loss in vector notation, LaTeX with {a} (outputs), {t}, {K}
+    latex_net_delta: str = ""  # with a net delta: it in LaTeX, {a} the outputs
 
     kind = "loss"
     evaluated_form = True
@@ -320,6 +322,7 @@ LOSSES: dict[str, LossKind] = {
             derivative_note="the ½ cancels the 2 from the square, so ∂L/∂y = −(t − y)",
             reduction="sum", wrong_constant=lambda k: ("a factor of 2 in the loss derivative", "-2"),
             numpy_matrix_loss="0.5 * np.sum(({T} - {A}) ** 2)",
+            latex_vector=r"\tfrac{{1}}{{2}} \lVert {t} - {a} \rVert^{{2}}",
         ),
         LossKind(
             "sse", description="the sum of squared errors, Σ(t − y)²",
@@ -328,6 +331,7 @@ LOSSES: dict[str, LossKind] = {
             derivative_note="the square brings down a 2, so ∂L/∂y = −2(t − y)",
             reduction="sum", wrong_constant=lambda k: ("the 2 from the square forgotten", "-"),
             numpy_matrix_loss="np.sum(({T} - {A}) ** 2)",
+            latex_vector=r"\lVert {t} - {a} \rVert^{{2}}",
         ),
         LossKind(
             "mse", description="the mean of squared errors over outputs and samples",
@@ -336,6 +340,7 @@ LOSSES: dict[str, LossKind] = {
             derivative_note="the square brings down a 2 and the mean over K outputs divides by K: "
                             "∂L/∂y = −(2/K)(t − y)",
             reduction="mean", numpy_matrix_loss="np.mean(({T} - {A}) ** 2)",
+            latex_vector=r"\tfrac{{1}}{{{K}}} \lVert {t} - {a} \rVert^{{2}}",
             wrong_constant=lambda k: (("the mean's 1/K forgotten", "-2") if k > 1
                                       else ("the 2 from the square forgotten", "-")),
             explains=lambda c, k: True,
@@ -349,6 +354,8 @@ LOSSES: dict[str, LossKind] = {
             reduction="sum", requires="softmax", numpy_net_delta="{A} * {T}.sum(axis=1, keepdims=True) - {T}",
             net_delta="{a} Σ_k t_k − t (that is {a} − t for targets that sum to 1)",
             numpy_matrix_loss="-np.sum({T} * ({Z} - np.logaddexp.reduce({Z}, axis=1, keepdims=True)))",
+            latex_vector=r"- \sum_{{k}} {t}_{{k}} \log {a}_{{k}}",
+            latex_net_delta=r"{a} \textstyle\sum_{{k}} t_{{k}} - t",
             # −Σ t_k (z_k − logsumexp(z)): log of a softmax output without computing the output
             numpy_loss=lambda pairs, nets: "-(" + " + ".join(
                 f"{t} * ({z} - np.logaddexp.reduce([{', '.join(nets)}], axis=0))" for t, z in pairs) + ")",
@@ -362,6 +369,8 @@ LOSSES: dict[str, LossKind] = {
                             "y(1 − y), the net's δ is y − t",
             reduction="sum", requires="sigmoid", numpy_net_delta="{A} - {T}", net_delta="{a} − t",
             numpy_matrix_loss="np.sum(np.logaddexp(0.0, {Z}) - {T} * {Z})",
+            latex_vector=r"- \sum_{{k}} \left[{t}_{{k}} \log {a}_{{k}} + (1 - {t}_{{k}}) \log (1 - {a}_{{k}})\right]",
+            latex_net_delta=r"{a} - t",
             # softplus(z) − t·z = −[t log σ(z) + (1 − t) log(1 − σ(z))], finite at any z
             numpy_loss=lambda pairs, nets: " + ".join(f"(np.logaddexp(0.0, {z}) - {t} * {z})" for t, z in pairs),
         ),

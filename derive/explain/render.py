@@ -29,6 +29,7 @@ from .texmath import tex_text
 __all__ = ["FORMATS", "UNICODE_TEX", "PdfError", "compile_pdf", "render", "templates_dir"]
 
 FORMATS = {"tex": "explain.tex.j2", "md": "explain.md.j2"}  # output suffix -> template
+LAYER_FORMATS = {"tex": "explain_layers.tex.j2", "md": "explain_layers.md.j2"}  # the same, in matrix form
 
 # Characters that specs and the registries' notes use in plain text, as LaTeX (the .tex preamble
 # declares each, so a title such as "x → h → y′" compiles with pdflatex).
@@ -85,7 +86,8 @@ def render(fmt: str, doc: Document) -> str:
     env.filters["code"] = _code
     env.filters["capitalize_first"] = lambda s: s[:1].upper() + s[1:]
     env.globals["unicode_tex"] = sorted((f"{ord(c):04X}", tex) for c, tex in UNICODE_TEX.items())
-    return env.get_template(FORMATS[fmt]).render(doc=doc)
+    template = FORMATS[fmt] if isinstance(doc, Document) else LAYER_FORMATS[fmt]  # or a LayerDocument
+    return env.get_template(template).render(doc=doc)
 
 
 TEX_SECONDS = int(os.environ.get("DERIVE_TEX_SECONDS", "600"))  # one pdflatex run may take this long
