@@ -282,7 +282,8 @@ class _Reader:
             return _EMPTY
         loss = self.loss(loss_doc, "loss" in doc, neurons, outputs)
         self.names(inputs, neurons, loss)
-        neurons = self.order(neurons, inputs, loss)
+        if not layers:  # [dense] builds its neurons in order, each source defined, every one reaching the loss
+            neurons = self.order(neurons, inputs, loss)
         if not layers:  # a [dense] spec: its sizes were checked against the layer form's limits
             self.size(neurons)
         self.outputs(neurons, loss)
