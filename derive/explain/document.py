@@ -24,7 +24,7 @@ import sympy as sp
 from ..check import common_mistakes
 from ..check.parse import EquationError
 from ..core.derivation import Chain, Derivation, Factor, delta_symbol
-from ..core.ops import NEURON_ACTIVATIONS
+from ..core.ops import GROUPS, NEURON_ACTIVATIONS
 from ..printing.printers import LatexPrinter, latex_factor, more_leaves_than
 from .diagram import CONTEXT_MAX, PALETTE, Diagram, highlight, layout, path_colors, path_edges
 from .forms import forward_pieces, times_delta
@@ -223,6 +223,8 @@ def _legend(d: Derivation, printer, layout_crowded: bool) -> tuple[tuple[str, tu
     out = [("inputs", tuple(names(i) for i in spec.inputs))]
     for act in dict.fromkeys(n.activation for n in spec.neurons):
         what = ("identity neurons, their output is their weighted sum" if NEURON_ACTIVATIONS[act].unit_slope else
+                f"{act} neurons, one group: each output is computed from every net of the group (those edges are "
+                "in the forward pass, not drawn)" if act in GROUPS else
                 f"{act} neurons, each drawn as its weighted sum beside its output")
         out.append((what, tuple(names(n.name) for n in spec.neurons if n.activation == act)))
     biases = {n.bias for n in spec.neurons if n.bias}
