@@ -210,3 +210,20 @@ def test_explain_form_layers_refuses_a_param(tmp_path, capsys):
     spec.write_text(spec_text((2, 3, 2), "tanh", "softmax", "cross_entropy", "per_neuron"))
     assert main(["explain", str(spec), "--form", "layers", "-p", "w1", "-o", str(tmp_path)]) == 2
     assert "--param w1: the layer form derives every parameter at once" in capsys.readouterr().err
+
+
+def test_generated_classifier_and_layer_modules_are_ruff_clean(tmp_path):
+    import shutil
+    import subprocess
+    if shutil.which("ruff") is None:
+        pytest.skip("ruff is not installed")
+    from derive.codegen import module_source
+    for i, (bias, loss, out) in enumerate([("per_neuron", "cross_entropy", "softmax"), ("none", "mse", "identity"),
+                                           ("per_layer", "binary_cross_entropy", "sigmoid"),
+                                           ("per_layer", "half_sse", "softmax")]):
+        for sizes in ((2, 3, 3), (2, 9, 3)):  # per-weight lines, then matrix code
+            text = spec_text(sizes, "tanh", out, loss, bias, 0.1)
+            (tmp_path / f"l{i}_{sizes[1]}.py").write_text(layers_source(derive.loads(text)))
+            (tmp_path / f"s{i}_{sizes[1]}.py").write_text(module_source(derive.derive(derive.loads(text))))
+    run = subprocess.run(["ruff", "check", "--isolated", "--no-cache", str(tmp_path)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr

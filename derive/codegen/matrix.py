@@ -86,15 +86,20 @@ def plan(b, blocks: tuple[Layer, ...]):
         if own_net:  # identity neurons that are their own sums
             nm["A"] = nm["Z"]
         else:
-            forward.append(Line(nm["A"], act.numpy.format(z=nm["Z"])))
+            steps = act.numpy_matrix(nm["Z"], nm["A"], b.namer.claim(f"E {k + 1}", f"E_{k + 1}"))
+            if k == len(blocks) - 1 and b.loss_kind.numpy_loss:  # loss() reads the nets, the gradients the outputs
+                b.not_for_loss |= {t for t, _ in steps}
+            forward += [Line(t, c) for t, c in steps]
         for j, n in enumerate(layer.neurons):
             if not own_net:
                 nodes.append((n.net, f"{nm['Z']}[:, {j}]"))
-            nodes.append((n.name, py[n.name] if k == len(blocks) - 1 else f"{nm['A']}[:, {j}]"))
+            last = k == len(blocks) - 1 and not b.loss_kind.numpy_loss  # outputs named by their own lines
+            nodes.append((n.name, py[n.name] if last else f"{nm['A']}[:, {j}]"))
     for j, n in enumerate(blocks[-1].neurons):
-        forward.append(Line(py[n.name], f"{names[-1]['A']}[:, {j}]"))
-        if b.loss_kind.numpy_loss and n.net != n.name:  # a loss of logs reads the outputs' nets
-            forward.append(Line(py[n.net], f"{names[-1]['Z']}[:, {j}]"))
+        if b.loss_kind.numpy_loss:  # a loss of logs reads the outputs' nets, as columns; no δ_o needed
+            b.net_code[n.net] = f"{names[-1]['Z']}[:, {j}]"
+        else:
+            forward.append(Line(py[n.name], f"{names[-1]['A']}[:, {j}]"))
 
     backward = []
     outputs = [o for o, _ in spec.loss.outputs]
@@ -121,15 +126,16 @@ def plan(b, blocks: tuple[Layer, ...]):
         elif act.unit_slope:
             backward.append(Line(nm["dZ"], nm["dA"], f"δ_{n0.net} = δ_{n0.name}, column by column"))
         else:
-            slope = act.numpy_derivative.format(z=nm["Z"], a=nm["A"])
-            backward.append(Line(nm["dZ"], f"{nm['dA']} * ({slope})",
+            backward.append(Line(nm["dZ"], act.numpy_backward(nm["dA"], nm["Z"], nm["A"])[0],
                                  f"δ_{n0.net} = {term_text(d.edge(n0.name, n0.net).display, delta_name(n0.name))}"
                                  ", column by column"))
         src = names[k - 1]["A"] if k else nm["S"]
-        backward.append(Line(nm["G"], f"(({src}.T @ {nm['dZ']}){scale}).tolist()",
+        product = f"{src}.T @ {nm['dZ']}"
+        backward.append(Line(nm["G"], f"(({product}){scale}).tolist()" if scale else f"({product}).tolist()",
                              "G[i][j] = Σ_n source_i · δ_net_j, the gradient of weight W[i, j], as floats"))
         if any(n.bias for n in layer.neurons):
-            backward.append(Line(nm["gb"], f"({nm['dZ']}.sum(axis=0){scale}).tolist()",
+            column_sums = f"{nm['dZ']}.sum(axis=0)"
+            backward.append(Line(nm["gb"], f"({column_sums}{scale}).tolist()" if scale else f"{column_sums}.tolist()",
                                  "Σ_n δ_net_j, column by column, as floats"))
         if k:
             prev = blocks[k - 1].neurons[0].name

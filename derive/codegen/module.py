@@ -47,6 +47,8 @@ class Builder:
         self.n = "n"  # the sample count, reserved
         self.printer = GradientPrinter(self.py, {"order": "none"})
         self.penalized = set(d.spec.penalized)
+        self.net_code: dict[str, str] = {}  # a net's code where it is not a variable of its own (matrix code)
+        self.not_for_loss: set[str] = set()  # forward lines loss() does without (a loss of logs reads the nets)
 
     def code(self, expr: sp.Expr) -> str:
         return self.printer.doprint(expr)
@@ -61,7 +63,7 @@ class Builder:
     def loss_line(self) -> Line:
         eq, op = self.d.equations[-1], self.loss_kind
         nets = {n.name: n.net for n in self.spec.neurons}
-        pairs = [(self.py[t], self.py[nets[o]]) for o, t in self.spec.loss.outputs]
+        pairs = [(self.py[t], self.net_code.get(nets[o], self.py[nets[o]])) for o, t in self.spec.loss.outputs]
         code = op.numpy_loss(pairs, [z for _, z in pairs]) if op.numpy_loss else self.code(eq.expr)
         return Line(self.py[eq.name], code, f"{eq.name} per sample: {op.description}")
 
@@ -92,6 +94,8 @@ class Builder:
         else:
             backward = scalar.backward_lines(self)  # first: it names the activation slopes and temporaries
             forward, gradients = scalar.forward_lines(self), scalar.gradient_lines(self)
+            if self.loss_kind.numpy_loss:  # the loss reads the outputs' nets, never the outputs
+                self.not_for_loss |= {self.py[o] for o in self.fused}
             nodes = [(eq.name, self.py[eq.name]) for eq in d.equations[:-1]]
         notes = list(dict.fromkeys(eq.op.derivative_note for eq in d.equations[:-1] if eq.op.derivative_note))
         env = environment("py")
@@ -109,7 +113,8 @@ class Builder:
             initial=[(k, repr(float(v))) for k, v in sorted(spec.values, key=lambda kv: d.parameters.index(kv[0]))],
             data=[(k, "[" + ", ".join(repr(float(x)) for x in v) + "]") for k, v in spec.data],
             learning_rate=repr(float(spec.train.learning_rate)), steps=spec.train.steps,
-            forward=forward, loss_line=self.loss_line(), backward=backward, gradients=gradients,
+            forward=forward,
+            loss_forward=[line for line in forward if line.target not in self.not_for_loss], loss_line=self.loss_line(), backward=backward, gradients=gradients,
             grad_names=[(p, self.gradient_name(p)) for p in d.parameters],
             unpack_inputs=unpack([self.py[x] for x in spec.inputs], 4),
             unpack_leaves=unpack([self.py[x] for x in (*spec.inputs, *spec.targets)], 4),
