@@ -197,9 +197,9 @@ def test_the_layer_document_is_a_few_pages_and_compiles(tmp_path):
     assert r"\delta^{(1)} &= \left(W^{(2)}\right)^{\top} \delta^{(2)}" in tex
     assert r"\left(\delta_{kj} - a^{(2)}_{j}\right)" in tex  # the softmax Jacobian, in the open
     assert "100 paths" in tex  # the bridge: w1's entry is a sum over its paths
-    info = subprocess.run(["pdfinfo", str(tmp_path / "out" / "mnist.pdf")], capture_output=True, text=True).stdout
+    info = subprocess.run(["pdfinfo", str(tmp_path / "out" / "mnist.pdf")], capture_output=True, text=True, check=False).stdout
     assert int(info.split("Pages:")[1].split()[0]) <= 4
-    text = subprocess.run(["pdftotext", str(tmp_path / "out" / "mnist.pdf"), "-"], capture_output=True, text=True).stdout
+    text = subprocess.run(["pdftotext", str(tmp_path / "out" / "mnist.pdf"), "-"], capture_output=True, text=True, check=False).stdout
     assert "??" not in text and "qquad" not in text
     md = (tmp_path / "out" / "mnist.md").read_text()
     assert "$$" in md and "One weight, two ways" in md
@@ -225,5 +225,5 @@ def test_generated_classifier_and_layer_modules_are_ruff_clean(tmp_path):
             text = spec_text(sizes, "tanh", out, loss, bias, 0.1)
             (tmp_path / f"l{i}_{sizes[1]}.py").write_text(layers_source(derive.loads(text)))
             (tmp_path / f"s{i}_{sizes[1]}.py").write_text(module_source(derive.derive(derive.loads(text))))
-    run = subprocess.run(["ruff", "check", "--isolated", "--no-cache", str(tmp_path)], capture_output=True, text=True)
+    run = subprocess.run(["ruff", "check", "--isolated", "--no-cache", str(tmp_path)], capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stdout + run.stderr
