@@ -98,7 +98,7 @@ def test_layer_module_equals_pytorch_and_the_per_weight_module(case):
         assert grads[k].shape == lf.shapes()[k]
         assert_close(grads[k], ref[k])
     scalars = {p: float(v) for p, v in lf.scalars({k: np.asarray(v).tolist() for k, v in arrays.items()}).items()}
-    sdata = {**{x: X[:, i] for i, x in enumerate(spec.inputs)}, **{t: T[:, j] for j, t in enumerate(spec.targets)}}
+    sdata = {**{x: X[:, i] for i, x in enumerate(spec.inputs)}, **{t: T[:, j] for j, t in enumerate(lf.targets)}}
     per_weight = scalar.gradients(scalars, sdata)
     back = lf.scalars({k: np.asarray(v).tolist() for k, v in grads.items()})
     for p in d.parameters:
@@ -227,3 +227,31 @@ def test_generated_classifier_and_layer_modules_are_ruff_clean(tmp_path):
             (tmp_path / f"s{i}_{sizes[1]}.py").write_text(module_source(derive.derive(derive.loads(text))))
     run = subprocess.run(["ruff", "check", "--isolated", "--no-cache", str(tmp_path)], capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+@pytest.mark.parametrize("loss, out", [("half_sse", "identity"), ("cross_entropy", "softmax")])
+@pytest.mark.parametrize("width", [3, 8])  # the per-weight module's lines, then its matrix code
+def test_outputs_listed_out_of_order_pair_with_their_own_targets(loss, out, width, monkeypatch):
+    """loss.outputs may list the outputs in any order: column k of T is the target of output neuron k."""
+    text = spec_text((2, width, 3), "tanh", out, loss, "per_neuron").replace(
+        f'kind = "{loss}"', f'kind = "{loss}"\noutputs = {{ o3 = "t1", o1 = "t2", o2 = "t3" }}')
+    spec = derive.loads(text)
+    lf, d = layer_form(spec), derive.derive(spec)
+    assert lf.targets == ("t2", "t3", "t1")
+    rng = np.random.default_rng(9)
+    arrays, X, T = problem(lf, rng, 6)
+    value, ref = torch_reference(lf, arrays, X, T)
+    layers = load_layers_module(spec)
+    assert abs(layers.loss(arrays, {"X": X, "T": T}) - value) <= 1e-9 * abs(value)
+    g = layers.gradients(arrays, {"X": X, "T": T})
+    assert all(np.allclose(g[k], ref[k], rtol=1e-9, atol=1e-12) for k in lf.parameters)
+    scalars = lf.scalars({k: np.asarray(v).tolist() for k, v in arrays.items()})
+    sdata = {**{x: X[:, i] for i, x in enumerate(spec.inputs)}, **{t: T[:, j] for j, t in enumerate(lf.targets)}}
+    per_weight = load_module(d).gradients(scalars, sdata)
+    back = lf.scalars({k: np.asarray(v).tolist() for k, v in ref.items()})
+    assert all(abs(per_weight[p] - back[p]) <= 1e-9 * abs(back[p]) + 1e-12 for p in d.parameters)
+
+
+def test_a_per_neuron_bias_of_one_neuron_is_an_array_of_one():
+    lf = layer_form(derive.loads(spec_text((3, 4, 1), "tanh", "identity", "sse", "per_neuron")))
+    assert lf.shapes()["b2"] == (1,) and lf.shapes()["b1"] == (4,)

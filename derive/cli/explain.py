@@ -33,7 +33,7 @@ def run(args) -> int:
     out = output_dir(args, spec.name)
     if form(spec, args.form) == "layers":
         if args.param:
-            raise UsageError(f"--param {args.param[0]}: the layer form derives every parameter at once; "
+            raise UsageError(f"{args.spec}: --param {args.param[0]}: the layer form derives every parameter at once; "
                              "use --form scalar for one parameter's section")
         doc = build_layers(spec)
     else:

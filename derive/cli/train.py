@@ -63,7 +63,7 @@ def run(args) -> int:
         m, loss_name = load_layers_module(spec), spec.loss.name
         start = {k: np.array(v) for k, v in lf.arrays(start).items()}
         columns = dict(spec.data)
-        data = {"X": np.array([columns[x] for x in spec.inputs]).T, "T": np.array([columns[t] for t in spec.targets]).T}
+        data = {"X": np.array([columns[x] for x in spec.inputs]).T, "T": np.array([columns[t] for t in lf.targets]).T}
     else:
         d = derive(spec)
         check_parameters(args, d, "--freeze", frozen)

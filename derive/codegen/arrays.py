@@ -105,7 +105,7 @@ def layers_source(spec: NetSpec) -> str:
     if spec.data:
         columns = dict(spec.data)
         data = {"X": [list(r) for r in zip(*(columns[x] for x in spec.inputs))],
-                "T": [list(r) for r in zip(*(columns[t] for t in spec.targets))]}
+                "T": [list(r) for r in zip(*(columns[t] for t in lf.targets))]}
     env = environment("py")
     env.filters.update(key=key, tuple=tuple_literal)
     return env.get_template("gradients_layers.py.j2").render(
@@ -113,7 +113,7 @@ def layers_source(spec: NetSpec) -> str:
         loss=lf.loss, loss_description=loss.description, mean=loss.reduction == "mean",
         l2=repr(spec.loss.l2) if spec.penalized else "", pretty=lf.pretty().rstrip("\n").splitlines(),
         parameters=lf.parameters, shapes=lf.shapes(), first_names=lf.first_names(),
-        inputs=spec.inputs, targets=spec.targets, sizes=[len(spec.inputs)] + [len(x.outputs) for x in lf.layers],
+        inputs=spec.inputs, targets=lf.targets, sizes=[len(spec.inputs)] + [len(x.outputs) for x in lf.layers],
         forward=forward, loss_lines=loss_lines, value=value + penalty, backward=backward,
         grads=[(p, names["dW"][int(p[1:])] if p[0] == "W" else names["db"][int(p[1:])]) for p in lf.parameters],
         nodes=[(f"z{x.index}", names["Z"][x.index]) for x in lf.layers] + [(f"a{x.index}", A[x.index]) for x in lf.layers],

@@ -102,11 +102,12 @@ def plan(b, blocks: tuple[Layer, ...]):
             forward.append(Line(py[n.name], f"{names[-1]['A']}[:, {j}]"))
 
     backward = []
-    outputs = [o for o, _ in spec.loss.outputs]
+    outputs = [n.name for n in blocks[-1].neurons]  # column j is neuron j, whatever order loss.outputs lists
+    target_of = dict(spec.loss.outputs)
     fused = b.loss_kind.numpy_net_delta
     if fused:  # a loss of logs: the output nets' δ written out, with the outputs' 1/y cancelled
-        backward.append(Line(names[-1]["T"], f"np.stack({as_tuple(py[t] for _, t in spec.loss.outputs)}, axis=1)",
-                             "the targets as columns"))
+        backward.append(Line(names[-1]["T"], f"np.stack({as_tuple(py[target_of[o]] for o in outputs)}, axis=1)",
+                             "the targets as columns, in the output layer's order"))
     for o in outputs if not fused else ():
         e = d.edge(loss, o)
         backward.append(Line(py[delta_name(o)], b.code(sp.factor_terms(e.partial)),

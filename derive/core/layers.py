@@ -43,6 +43,7 @@ class Layer:
     nets: tuple[str, ...]  # the scalar names of z⁽ˡ⁾'s entries
     weights: tuple[tuple[str, ...], ...]  # weights[j][i]: the scalar name of W⁽ˡ⁾[j, i]
     biases: tuple[str, ...]  # one name per neuron (per_neuron), one shared (per_layer), or ()
+    shared: bool = False  # one bias for the whole layer (per_layer), even when the layer has one neuron
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -50,7 +51,7 @@ class Layer:
 
     @property
     def shared_bias(self) -> bool:
-        return len(self.biases) == 1
+        return self.shared
 
     @property
     def bias_shape(self) -> tuple[int, ...] | None:
@@ -71,6 +72,12 @@ class LayerForm:
     @property
     def loss_op(self):
         return LOSSES[self.spec.loss.kind]
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """The targets in the output layer's order: column k of T is the target of output neuron k."""
+        target_of = dict(self.spec.loss.outputs)
+        return tuple(target_of[o] for o in self.layers[-1].outputs)
 
     @property
     def parameters(self) -> tuple[str, ...]:
@@ -186,8 +193,8 @@ def layer_form(spec) -> LayerForm | None:
     layers = []
     for k, rec in enumerate(records):
         biases = [n.bias for n in rec.neurons]
-        names = () if not any(biases) else (biases[0],) if len(set(biases)) == 1 else tuple(biases)
+        names = () if not any(biases) else (biases[0],) if rec.bias == "per_layer" else tuple(biases)
         layers.append(Layer(k + 1, NEURON_ACTIVATIONS[rec.activation], rec.sources,
                             tuple(n.name for n in rec.neurons), tuple(n.net for n in rec.neurons),
-                            tuple(_row(n, rec.sources) for n in rec.neurons), names))
+                            tuple(_row(n, rec.sources) for n in rec.neurons), names, rec.bias == "per_layer"))
     return LayerForm(spec, tuple(layers))

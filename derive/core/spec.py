@@ -93,6 +93,7 @@ class Layer:
     sources: tuple[str, ...]  # the previous layer's outputs, or the inputs
     activation: str
     neurons: tuple[Neuron, ...]  # in order: neuron j of the layer is column j of its matrices
+    bias: str = "per_layer"  # "per_layer", "per_neuron" or "none", as the spec says
 
 
 @dataclass(frozen=True)
@@ -396,7 +397,7 @@ class _Reader:
                 w += len(prev)
                 neurons.append(Neuron(n, n if _is_identity(a) else net_name(n), a, pairs,
                                       None if bias == "none" else f"b{b}"))
-            records.append(Layer(prev, a, tuple(neurons[-len(names):])))
+            records.append(Layer(prev, a, tuple(neurons[-len(names):]), bias))
             prev = tuple(names)
         outputs = tuple((o, f"t{j + 1}") for j, o in enumerate(prev))
         return inputs, tuple(neurons), outputs, tuple(records)
