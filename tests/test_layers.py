@@ -255,3 +255,11 @@ def test_outputs_listed_out_of_order_pair_with_their_own_targets(loss, out, widt
 def test_a_per_neuron_bias_of_one_neuron_is_an_array_of_one():
     lf = layer_form(derive.loads(spec_text((3, 4, 1), "tanh", "identity", "sse", "per_neuron")))
     assert lf.shapes()["b2"] == (1,) and lf.shapes()["b1"] == (4,)
+
+
+def test_show_prints_the_layer_equations_of_a_wide_network(tmp_path, capsys):
+    spec = tmp_path / "mnist.toml"
+    spec.write_text(spec_text((784, 128, 10), "sigmoid", "softmax", "cross_entropy", "per_neuron"))
+    assert main(["show", str(spec)]) == 0
+    out = capsys.readouterr().out
+    assert "z1 = W1 a0 + b1" in out and "W1: (128, 784)" in out and len(out) < 2000
