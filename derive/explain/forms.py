@@ -32,9 +32,16 @@ def readable(eq) -> list[sp.Expr]:
 
 def times_delta(d: Derivation, edges) -> sp.Expr:
     """Σ display · δ_consumer over `edges`, unevaluated; δ of the loss (= 1) and factors 1 left out."""
-    parts = [delta_symbol(c) if f is None else f if c is None else sp.Mul(f, delta_symbol(c), evaluate=False)
+    parts = [delta_symbol(c) if f is None else f if c is None else _times(f, delta_symbol(c))
              for f, c in d.times_delta(edges)]
     return sp.Add(*parts, evaluate=False) if len(parts) > 1 else parts[0]
+
+
+def _times(factor, delta):
+    """factor · δ, its sign in front (−o1 o2 δ, not + −o1 o2 δ): the printers read a leading −1."""
+    if factor.is_Mul and factor.args[0].is_Number and factor.args[0] < 0:  # −o1·o2, not 1 − h²
+        return sp.Mul(sp.Integer(-1), -factor, delta, evaluate=False)
+    return sp.Mul(factor, delta, evaluate=False)
 
 
 def forward_pieces(d: Derivation, eq, printer) -> list:

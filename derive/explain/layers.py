@@ -124,7 +124,8 @@ def build_layers(spec) -> LayerDocument:
                                                                      r" \qquad \text{(one sample)}"),
         Row("", rf"= \frac{{\partial L}}{{\partial {printer.name(w)}}} = {printer.name(src)} \, "
                 rf"\delta_{{{printer.name(net)}}}"),
-    )
+    ) + ((Row(r"\text{over the data set}", rf"= {scale}\sum_{{n}} {printer.name(src)} \, \delta_{{{printer.name(net)}}}"
+                                             rf" + \lambda {printer.name(w)}"),) if lam else ())
     return LayerDocument(
         spec.name, spec.title or spec.name, Path(spec.source).name, len(spec.inputs), tuple(rows), tuple(forward),
         loss_rows, loss.description, loss.reduction, top, note, tuple(hidden), tuple(grads),
@@ -160,6 +161,9 @@ def _top(lf, loss, L: int) -> tuple[tuple[Row, ...], str]:
                 "outputs k; the cross-entropy's 1/a cancels against the softmax Jacobian's factor a."
                 if loss.latex_net_delta else "Each output of a softmax depends on every net of its layer.")
         return tuple(rows), note
+    if top.activation.unit_slope:  # identity outputs: δ is ∂L/∂a itself
+        rows = [Row(lhs, rf"= \frac{{\partial L}}{{\partial a^{{({L})}}}} = {dL}")]
+        return tuple(rows), "The outputs are their nets (identity), so the error signal is the loss's derivative."
     rows = [Row(lhs, rf"= \frac{{\partial L}}{{\partial a^{{({L})}}}} \odot {_slope(top, L)}"
                      rf" = \left({dL}\right) \odot {_slope(top, L)}")]
     if loss.latex_net_delta:
