@@ -97,6 +97,11 @@ def test_layer_module_equals_pytorch_and_the_per_weight_module(case):
     for k in lf.parameters:
         assert grads[k].shape == lf.shapes()[k]
         assert_close(grads[k], ref[k])
+    m.BLOCK = 4  # the samples in blocks of 4, 4 and 1: the same sums
+    assert abs(m.loss(arrays, data) - value) <= 1e-9 * abs(value) + 1e-12
+    blocked = m.gradients(arrays, data)
+    for k in lf.parameters:
+        assert_close(blocked[k], ref[k])
     scalars = {p: float(v) for p, v in lf.scalars({k: np.asarray(v).tolist() for k, v in arrays.items()}).items()}
     sdata = {**{x: X[:, i] for i, x in enumerate(spec.inputs)}, **{t: T[:, j] for j, t in enumerate(lf.targets)}}
     per_weight = scalar.gradients(scalars, sdata)
@@ -160,6 +165,21 @@ def test_bad_arrays_are_a_value_error_naming_the_key():
         m.gradients(arrays, {"X": X})
     with pytest.raises(ValueError, match=r"data\['X'\] has shape \(4, 3\)"):
         m.loss(arrays, {"X": np.zeros((4, 3)), "T": T})
+
+
+def test_gradients_whose_sum_overflows_are_no_false_alarm():
+    """The module's quick check sums all gradients; finite ones near the float limit must pass, and
+    one that really overflows must still be an error."""
+    spec = derive.loads(spec_text((1, 1), "identity", "identity", "half_sse", "per_neuron"))
+    m = load_layers_module(spec)
+    params = {"W1": np.zeros((1, 1)), "b1": np.zeros(1)}
+    g = m.gradients(params, {"X": np.ones((1, 1)), "T": np.full((1, 1), -1.5e308)})
+    assert g["W1"][0, 0] == g["b1"][0] == 1.5e308  # together 3e308: inf, yet each is finite
+    with pytest.raises(ValueError, match="a gradient is not finite"):
+        m.gradients(params, {"X": np.ones((2, 1)), "T": np.full((2, 1), -1.5e308)})  # Σ_n overflows
+    scalar = load_module(derive.derive(spec))
+    g = scalar.gradients({"w1": 0.0, "b1": 0.0}, {"i1": np.ones(1), "t1": np.full(1, -1.5e308)})
+    assert g == {"w1": 1.5e308, "b1": 1.5e308}
 
 
 def test_form_layers_needs_a_dense_spec(tmp_path, capsys):

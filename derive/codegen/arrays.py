@@ -27,7 +27,13 @@ from ..printing.numpy import GradientPrinter
 from ..printing.templates import environment
 from .lines import Line, doc_text, key, tuple_literal
 
-__all__ = ["layers_source"]
+__all__ = ["BLOCK", "layers_source"]
+
+# Samples per pass of the generated `_backprop`: the gradients are sums over samples, and blocks
+# of 1024 keep each layer's (block, n) arrays in the CPU's cache and the memory a call needs
+# bounded however many samples there are (784-128-10 at N = 10⁴: 8 % quicker than one pass, and
+# one (N, 128) array is 1 GB at N = 10⁶; bench/README.md).
+BLOCK = 1024
 
 
 def layers_source(spec: NetSpec) -> str:
@@ -50,8 +56,10 @@ def layers_source(spec: NetSpec) -> str:
         b = f" + b{l}" if layer.biases else ""
         # (W Aᵀ)ᵀ rather than A Wᵀ: the same product, which OpenBLAS runs about twice as fast for
         # a tall A (784-128-10 at N = 10⁴: 27 against 53 ms, bench/README.md)
-        forward.append(Line(names["Z"][l], f"(W{l} @ {A[l - 1]}.T).T{b}",
+        forward.append(Line(names["Z"][l], f"(W{l} @ {A[l - 1]}.T).T",
                             f"z{l} = W{l} a{l - 1}{b} for every sample: shape (N, {layer.shape[0]})"))
+        if layer.biases:  # in place: a new (N, n) array costs more than the sum (0.5 ms at 10³ × 128)
+            forward.append(Line(names["Z"][l], f"b{l}", op="+="))
         if A[l] != names["Z"][l]:
             steps = act.numpy_matrix(names["Z"][l], A[l], py_layer("E", l))
             forward += [Line(t, c, f"a{l} = {act.name}(z{l})" if t == A[l] else "") for t, c in steps]
@@ -68,6 +76,7 @@ def layers_source(spec: NetSpec) -> str:
         penalty = f" + {spec.loss.l2 / 2!r} * (" + " + ".join(f"np.sum(W{k} * W{k})" for k in range(1, L + 1)) + ")"
     scale = " / n" if loss.reduction == "mean" else ""
     backward = []
+    finish = []  # after the sum over blocks: the mean's 1/N, the penalty's λW
     if loss.numpy_net_delta:
         backward.append(Line(names["dZ"][L], loss.numpy_net_delta.format(A=A[L], T="T"),
                              f"δ{L} = {loss.net_delta.format(a=f'a{L}')}: ∂L/∂a{L} times the {top.activation.name}'s "
@@ -88,17 +97,25 @@ def layers_source(spec: NetSpec) -> str:
                 code, formula = act.numpy_backward(dA, Z, A[l])
                 backward.append(Line(names["dZ"][l], code, f"δ{l} = " + formula.format(l=l)))
         dz = names["dZ"][l]
+        backward.append(Line(names["dW"][l], f"{dz}.T @ {A[l - 1]}",
+                             f"Σ_n δ{l} a{l - 1}ᵀ over the block's samples: shape {layer.shape}"))
         reg = f" + {spec.loss.l2!r} * W{l}" if spec.penalized else ""
-        backward.append(Line(names["dW"][l], f"{dz}.T @ {A[l - 1]}{scale}{reg}",
-                             f"∂L/∂W{l} = Σ_n δ{l} a{l - 1}ᵀ" + (", averaged" if scale else "")
-                             + (f" + λ W{l}" if reg else "") + f": shape {layer.shape}"))
+        if scale or reg:
+            finish.append(Line(names["dW"][l], f"{names['dW'][l]}{scale}{reg}",
+                               f"∂L/∂W{l} = " + ("1/N " if scale else "") + f"Σ_n δ{l} a{l - 1}ᵀ"
+                               + (f" + λ W{l}" if reg else "")))
         if layer.biases:
             total = f"{dz}.sum()" if layer.shared_bias else f"ones @ {dz}"  # Σ_n as a product: quicker than .sum(axis=0)
-            backward.append(Line(names["db"][l], f"{total}{scale}",
-                                 f"∂L/∂b{l} = Σ_n {'Σ_j ' if layer.shared_bias else ''}δ{l}"
+            backward.append(Line(names["db"][l], total,
+                                 f"Σ_n {'Σ_j ' if layer.shared_bias else ''}δ{l} over the block's samples"
                                  + ("" if layer.shared_bias else f": shape ({layer.shape[0]},)")))
+            if scale:
+                finish.append(Line(names["db"][l], f"{names['db'][l]}{scale}",
+                                   f"∂L/∂b{l} = 1/N Σ_n {'Σ_j ' if layer.shared_bias else ''}δ{l}"))
         if l > 1:
-            backward.append(Line(names["dA"][l - 1], f"{dz} @ W{l}", f"∂L/∂a{l - 1} = W{l}ᵀ δ{l}"))
+            # one neuron: (N, 1) times (1, n) is an outer product, 3× quicker broadcast than through matmul
+            product = f"{dz} * W{l}" if layer.shape[0] == 1 else f"{dz} @ W{l}"
+            backward.append(Line(names["dA"][l - 1], product, f"∂L/∂a{l - 1} = W{l}ᵀ δ{l}"))
     values = dict(spec.values)
     initial = lf.arrays(values) if values and set(values) >= set(parameters) else {}
     data = {}
@@ -114,7 +131,8 @@ def layers_source(spec: NetSpec) -> str:
         l2=repr(spec.loss.l2) if spec.penalized else "", pretty=lf.pretty().rstrip("\n").splitlines(),
         parameters=lf.parameters, shapes=lf.shapes(), first_names=lf.first_names(),
         inputs=spec.inputs, targets=lf.targets, sizes=[len(spec.inputs)] + [len(x.outputs) for x in lf.layers],
-        forward=forward, loss_lines=loss_lines, value=value + penalty, backward=backward,
+        forward=forward, loss_lines=loss_lines, value=value, penalty=penalty, backward=backward,
+        finish=finish, block=BLOCK,
         grads=[(p, names["dW"][int(p[1:])] if p[0] == "W" else names["db"][int(p[1:])]) for p in lf.parameters],
         nodes=[(f"z{x.index}", names["Z"][x.index]) for x in lf.layers] + [(f"a{x.index}", A[x.index]) for x in lf.layers],
         initial={k: repr(v) for k, v in initial.items()}, data={k: repr(v) for k, v in data.items()},

@@ -22,11 +22,13 @@ LINE = 100  # wrap long sums at about this many characters
 
 @dataclass(frozen=True)
 class Line:
-    """One assignment in a generated function: `target = code`, with an optional comment above."""
+    """One assignment in a generated function: `target = code` (or `target += code` with op
+    "+="), with an optional comment above."""
 
     target: str
     code: str
     comment: str = ""
+    op: str = "="
 
 
 def join(terms: list[str], indent: int) -> str:

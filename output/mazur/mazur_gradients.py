@@ -105,7 +105,9 @@ def _check(params, data):
 
 
 def _finite(value, grads, what):
-    if not np.isfinite(value if grads is None else sum(grads.values())):
+    # one NaN or inf carries into the sum; the sum alone can overflow, hence the second look
+    if not np.isfinite(value if grads is None else sum(grads.values())) and (
+            grads is None or not all(np.isfinite(g) for g in grads.values())):
         raise ValueError(f"{what} is not finite at these parameters and data: an activation's output is too "
                          "large for float64 (smaller inputs or weights keep it finite)")
 
@@ -133,13 +135,13 @@ def _forward(params, data):
     b2 = params["b2"]
     i1, i2 = _samples(data, INPUTS)
     net_h1 = w1*i1 + w2*i2 + b1
-    h1 = np.exp(np.minimum(net_h1, 0.0)) / (1.0 + np.exp(-np.abs(net_h1)))
+    h1 = 1.0 / (1.0 + np.exp(-np.maximum(net_h1, -709.0)))
     net_h2 = w3*i1 + w4*i2 + b1
-    h2 = np.exp(np.minimum(net_h2, 0.0)) / (1.0 + np.exp(-np.abs(net_h2)))
+    h2 = 1.0 / (1.0 + np.exp(-np.maximum(net_h2, -709.0)))
     net_o1 = w5*h1 + w6*h2 + b2
-    o1 = np.exp(np.minimum(net_o1, 0.0)) / (1.0 + np.exp(-np.abs(net_o1)))
+    o1 = 1.0 / (1.0 + np.exp(-np.maximum(net_o1, -709.0)))
     net_o2 = w7*h1 + w8*h2 + b2
-    o2 = np.exp(np.minimum(net_o2, 0.0)) / (1.0 + np.exp(-np.abs(net_o2)))
+    o2 = 1.0 / (1.0 + np.exp(-np.maximum(net_o2, -709.0)))
     return {
         "net_h1": net_h1,
         "h1": h1,
@@ -177,13 +179,13 @@ def _loss(params, data):
     b2 = params["b2"]
     i1, i2, t1, t2 = _samples(data, INPUTS + TARGETS)
     net_h1 = w1*i1 + w2*i2 + b1
-    h1 = np.exp(np.minimum(net_h1, 0.0)) / (1.0 + np.exp(-np.abs(net_h1)))
+    h1 = 1.0 / (1.0 + np.exp(-np.maximum(net_h1, -709.0)))
     net_h2 = w3*i1 + w4*i2 + b1
-    h2 = np.exp(np.minimum(net_h2, 0.0)) / (1.0 + np.exp(-np.abs(net_h2)))
+    h2 = 1.0 / (1.0 + np.exp(-np.maximum(net_h2, -709.0)))
     net_o1 = w5*h1 + w6*h2 + b2
-    o1 = np.exp(np.minimum(net_o1, 0.0)) / (1.0 + np.exp(-np.abs(net_o1)))
+    o1 = 1.0 / (1.0 + np.exp(-np.maximum(net_o1, -709.0)))
     net_o2 = w7*h1 + w8*h2 + b2
-    o2 = np.exp(np.minimum(net_o2, 0.0)) / (1.0 + np.exp(-np.abs(net_o2)))
+    o2 = 1.0 / (1.0 + np.exp(-np.maximum(net_o2, -709.0)))
 
     # E_total per sample: half the sum of squared errors, ½Σ(t − y)²
     E_total = (1/2)*(t1 - o1)**2 + (1/2)*(t2 - o2)**2
@@ -216,13 +218,13 @@ def _backprop(params, data, want_loss):
     b2 = params["b2"]
     i1, i2, t1, t2 = _samples(data, INPUTS + TARGETS)
     net_h1 = w1*i1 + w2*i2 + b1
-    h1 = np.exp(np.minimum(net_h1, 0.0)) / (1.0 + np.exp(-np.abs(net_h1)))
+    h1 = 1.0 / (1.0 + np.exp(-np.maximum(net_h1, -709.0)))
     net_h2 = w3*i1 + w4*i2 + b1
-    h2 = np.exp(np.minimum(net_h2, 0.0)) / (1.0 + np.exp(-np.abs(net_h2)))
+    h2 = 1.0 / (1.0 + np.exp(-np.maximum(net_h2, -709.0)))
     net_o1 = w5*h1 + w6*h2 + b2
-    o1 = np.exp(np.minimum(net_o1, 0.0)) / (1.0 + np.exp(-np.abs(net_o1)))
+    o1 = 1.0 / (1.0 + np.exp(-np.maximum(net_o1, -709.0)))
     net_o2 = w7*h1 + w8*h2 + b2
-    o2 = np.exp(np.minimum(net_o2, 0.0)) / (1.0 + np.exp(-np.abs(net_o2)))
+    o2 = 1.0 / (1.0 + np.exp(-np.maximum(net_o2, -709.0)))
     value = None
     if want_loss:
         # E_total per sample: half the sum of squared errors, ½Σ(t − y)²

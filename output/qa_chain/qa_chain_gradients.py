@@ -89,7 +89,9 @@ def _check(params, data):
 
 
 def _finite(value, grads, what):
-    if not np.isfinite(value if grads is None else sum(grads.values())):
+    # one NaN or inf carries into the sum; the sum alone can overflow, hence the second look
+    if not np.isfinite(value if grads is None else sum(grads.values())) and (
+            grads is None or not all(np.isfinite(g) for g in grads.values())):
         raise ValueError(f"{what} is not finite at these parameters and data: an activation's output is too "
                          "large for float64 (smaller inputs or weights keep it finite)")
 
@@ -110,9 +112,9 @@ def _forward(params, data):
     b = params["b"]
     (x,) = _samples(data, INPUTS)
     z_h = w1*x + b
-    h = np.exp(np.minimum(z_h, 0.0)) / (1.0 + np.exp(-np.abs(z_h)))
+    h = 1.0 / (1.0 + np.exp(-np.maximum(z_h, -709.0)))
     z_y = w2*h + b
-    yp = np.exp(np.minimum(z_y, 0.0)) / (1.0 + np.exp(-np.abs(z_y)))
+    yp = 1.0 / (1.0 + np.exp(-np.maximum(z_y, -709.0)))
     return {
         "z_h": z_h,
         "h": h,
@@ -139,9 +141,9 @@ def _loss(params, data):
     b = params["b"]
     x, y = _samples(data, INPUTS + TARGETS)
     z_h = w1*x + b
-    h = np.exp(np.minimum(z_h, 0.0)) / (1.0 + np.exp(-np.abs(z_h)))
+    h = 1.0 / (1.0 + np.exp(-np.maximum(z_h, -709.0)))
     z_y = w2*h + b
-    yp = np.exp(np.minimum(z_y, 0.0)) / (1.0 + np.exp(-np.abs(z_y)))
+    yp = 1.0 / (1.0 + np.exp(-np.maximum(z_y, -709.0)))
 
     # L per sample: half the sum of squared errors, ½Σ(t − y)²
     L = (1/2)*(y - yp)**2
@@ -167,9 +169,9 @@ def _backprop(params, data, want_loss):
     b = params["b"]
     x, y = _samples(data, INPUTS + TARGETS)
     z_h = w1*x + b
-    h = np.exp(np.minimum(z_h, 0.0)) / (1.0 + np.exp(-np.abs(z_h)))
+    h = 1.0 / (1.0 + np.exp(-np.maximum(z_h, -709.0)))
     z_y = w2*h + b
-    yp = np.exp(np.minimum(z_y, 0.0)) / (1.0 + np.exp(-np.abs(z_y)))
+    yp = 1.0 / (1.0 + np.exp(-np.maximum(z_y, -709.0)))
     value = None
     if want_loss:
         # L per sample: half the sum of squared errors, ½Σ(t − y)²

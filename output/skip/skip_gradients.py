@@ -178,7 +178,9 @@ def _check(params, data):
 
 
 def _finite(value, grads, what):
-    if not np.isfinite(value if grads is None else sum(grads.values())):
+    # one NaN or inf carries into the sum; the sum alone can overflow, hence the second look
+    if not np.isfinite(value if grads is None else sum(grads.values())) and (
+            grads is None or not all(np.isfinite(g) for g in grads.values())):
         raise ValueError(f"{what} is not finite at these parameters and data: an activation's output is too "
                          "large for float64 (smaller inputs or weights keep it finite)")
 

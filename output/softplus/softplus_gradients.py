@@ -97,7 +97,9 @@ def _check(params, data):
 
 
 def _finite(value, grads, what):
-    if not np.isfinite(value if grads is None else sum(grads.values())):
+    # one NaN or inf carries into the sum; the sum alone can overflow, hence the second look
+    if not np.isfinite(value if grads is None else sum(grads.values())) and (
+            grads is None or not all(np.isfinite(g) for g in grads.values())):
         raise ValueError(f"{what} is not finite at these parameters and data: an activation's output is too "
                          "large for float64 (smaller inputs or weights keep it finite)")
 
@@ -206,13 +208,13 @@ def _backprop(params, data, want_loss):
     # δ_y2 = ∂SSR/∂y2 = w4·δ_predicted
     delta_y2 = w4*delta_predicted
     # ∂y2/∂x2 = exp(x2)/(exp(x2) + 1)
-    dy2_dx2 = np.exp(np.minimum(x2, 0.0)) / (1.0 + np.exp(-np.abs(x2)))
+    dy2_dx2 = 1.0 / (1.0 + np.exp(-np.maximum(x2, -709.0)))
     # δ_x2 = ∂SSR/∂x2 = exp(x2)/(exp(x2) + 1)·δ_y2
     delta_x2 = dy2_dx2*delta_y2
     # δ_y1 = ∂SSR/∂y1 = w3·δ_predicted
     delta_y1 = w3*delta_predicted
     # ∂y1/∂x1 = exp(x1)/(exp(x1) + 1)
-    dy1_dx1 = np.exp(np.minimum(x1, 0.0)) / (1.0 + np.exp(-np.abs(x1)))
+    dy1_dx1 = 1.0 / (1.0 + np.exp(-np.maximum(x1, -709.0)))
     # δ_x1 = ∂SSR/∂x1 = exp(x1)/(exp(x1) + 1)·δ_y1
     delta_x1 = dy1_dx1*delta_y1
 
