@@ -283,3 +283,10 @@ def test_show_prints_the_layer_equations_of_a_wide_network(tmp_path, capsys):
     assert main(["show", str(spec)]) == 0
     out = capsys.readouterr().out
     assert "z1 = W1 a0 + b1" in out and "W1: (128, 784)" in out and len(out) < 2000
+
+
+def test_a_dense_loss_named_like_one_of_its_weights_is_a_spec_error():
+    text = 'name = "n"\n[dense]\nsizes = [2, 2]\n[loss]\nkind = "sse"\nname = "{}"\n'
+    with pytest.raises(derive.SpecError, match=r"loss.name: 'w3' is already used as a weight"):
+        derive.loads(text.format("w3"))
+    assert derive.loads(text.format("w5")).loss.name == "w5"  # 2-2 has w1 … w4

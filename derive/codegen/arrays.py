@@ -42,8 +42,6 @@ def layers_source(spec: NetSpec) -> str:
     if lf is None:
         raise ValueError(f"{spec.name} is not a [dense] network: the layer form needs its layer records")
     loss = lf.loss_op
-    parameters = [p for layer in lf.layers for row in layer.weights for p in row] + [
-        b for layer in lf.layers for b in layer.biases]
     L = len(lf.layers)
     names = {role: {k: py_layer(role, k) for k in range(1, L + 1)} for role in ("Z", "A", "dA", "dZ", "dW", "db")}
     A = {0: "X", **names["A"]}
@@ -72,7 +70,7 @@ def layers_source(spec: NetSpec) -> str:
                            f"log Σ_k e^(z{L}_k), for the loss: log a{L} = z{L} − LSE")]
     value = loss.numpy_matrix_loss.format(A=A[L], Z=names["Z"][L], T="T", LSE="LSE")
     penalty = ""
-    if spec.penalized:
+    if spec.loss.l2:  # (not spec.penalized: that lists every weight)
         penalty = f" + {spec.loss.l2 / 2!r} * (" + " + ".join(f"np.sum(W{k} * W{k})" for k in range(1, L + 1)) + ")"
     scale = " / n" if loss.reduction == "mean" else ""
     backward = []
@@ -99,7 +97,7 @@ def layers_source(spec: NetSpec) -> str:
         dz = names["dZ"][l]
         backward.append(Line(names["dW"][l], f"{dz}.T @ {A[l - 1]}",
                              f"Σ_n δ{l} a{l - 1}ᵀ over the block's samples: shape {layer.shape}"))
-        reg = f" + {spec.loss.l2!r} * W{l}" if spec.penalized else ""
+        reg = f" + {spec.loss.l2!r} * W{l}" if spec.loss.l2 else ""
         if scale or reg:
             finish.append(Line(names["dW"][l], f"{names['dW'][l]}{scale}{reg}",
                                f"∂L/∂W{l} = " + ("1/N " if scale else "") + f"Σ_n δ{l} a{l - 1}ᵀ"
@@ -117,7 +115,9 @@ def layers_source(spec: NetSpec) -> str:
             product = f"{dz} * W{l}" if layer.shape[0] == 1 else f"{dz} @ W{l}"
             backward.append(Line(names["dA"][l - 1], product, f"∂L/∂a{l - 1} = W{l}ᵀ δ{l}"))
     values = dict(spec.values)
-    initial = lf.arrays(values) if values and set(values) >= set(parameters) else {}
+    every = values and set(values) >= {p for x in lf.layers for row in x.weights for p in row} | {
+        b for x in lf.layers for b in x.biases}
+    initial = lf.arrays(values) if every else {}
     data = {}
     if spec.data:
         columns = dict(spec.data)
@@ -128,7 +128,7 @@ def layers_source(spec: NetSpec) -> str:
     return env.get_template("gradients_layers.py.j2").render(
         name=spec.name, title=doc_text(spec.title), source=doc_text(Path(spec.source).name),
         loss=lf.loss, loss_description=loss.description, mean=loss.reduction == "mean",
-        l2=repr(spec.loss.l2) if spec.penalized else "", pretty=lf.pretty().rstrip("\n").splitlines(),
+        l2=repr(spec.loss.l2) if spec.loss.l2 else "", pretty=lf.pretty().rstrip("\n").splitlines(),
         parameters=lf.parameters, shapes=lf.shapes(), first_names=lf.first_names(),
         inputs=spec.inputs, targets=lf.targets, sizes=[len(spec.inputs)] + [len(x.outputs) for x in lf.layers],
         forward=forward, loss_lines=loss_lines, value=value, penalty=penalty, backward=backward,

@@ -180,7 +180,10 @@ class LayerForm:
 
 
 def _row(neuron, sources) -> tuple[str, ...]:
-    weight_of = dict(neuron.inputs)  # source -> weight, once per neuron
+    srcs, weights = zip(*neuron.inputs)
+    if srcs == sources:  # as [dense] builds them
+        return weights
+    weight_of = dict(neuron.inputs)  # source -> weight
     return tuple(weight_of[s] for s in sources)
 
 

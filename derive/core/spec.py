@@ -282,13 +282,15 @@ class _Reader:
         if not neurons:  # nothing more can be checked (after [dense], it would repeat its problem)
             return _EMPTY
         loss = self.loss(loss_doc, "loss" in doc, neurons, outputs)
-        self.names(inputs, neurons, loss)
+        self.names(inputs, neurons, loss, bool(layers))
         if not layers:  # [dense] builds its neurons in order, each source defined, every one reaching the loss
             neurons = self.order(neurons, inputs, loss)
         if not layers:  # a [dense] spec: its sizes were checked against the layer form's limits
             self.size(neurons)
         self.outputs(neurons, loss)
-        params = {w for n in neurons for _, w in n.inputs} | {n.bias for n in neurons if n.bias}
+        # every parameter's name, for the tables that name them (a set of 670k names for 784-512-512-10)
+        params = ({w for n in neurons for _, w in n.inputs} | {n.bias for n in neurons if n.bias}
+                  if doc.get("values") or doc.get("latex") else set())
         values = self.values(self.table(doc, "values"), params)
         data = self.data(self.table(doc, "data"), inputs, tuple(t for _, t in loss.outputs))
         train = self.train(self.table(doc, "train"))
@@ -393,7 +395,7 @@ class _Reader:
             for n in names:
                 if bias == "per_neuron":
                     b += 1
-                pairs = tuple((src, f"w{w + i}") for i, src in enumerate(prev, 1))
+                pairs = tuple(zip(prev, [f"w{k}" for k in range(w + 1, w + 1 + len(prev))]))  # 4× a genexpr
                 w += len(prev)
                 neurons.append(Neuron(n, n if _is_identity(a) else net_name(n), a, pairs,
                                       None if bias == "none" else f"b{b}"))
@@ -433,7 +435,7 @@ class _Reader:
                 pairs.append((o, t))
         return Loss(kind, tuple(pairs), name, l2)
 
-    def names(self, inputs, neurons, loss) -> None:
+    def names(self, inputs, neurons, loss, dense=False) -> None:
         """Each name means one thing: an input, a node, a target, the loss, or a parameter."""
         owner: dict[str, str] = {}
 
@@ -460,8 +462,12 @@ class _Reader:
             targets[t] = o
             claim(t, "a target", f"loss.outputs.{o}")
         claim(loss.name, "the loss", "loss.name")
+        if dense:  # its weights are w1 … wK, generated: only the loss's name can be one of them
+            m = re.fullmatch(r"w([1-9][0-9]*)", loss.name)
+            if m and int(m[1]) <= sum(len(n.inputs) for n in neurons):
+                self.err("loss.name", f"{loss.name!r} is already used as a weight; the loss needs a name of its own")
         for i, n in enumerate(neurons):
-            for src, w in n.inputs:
+            for src, w in () if dense else n.inputs:
                 if w in owner:
                     self.err(f"neuron[{i}] ({n.name}).inputs.{src}",
                              f"weight {w!r} is already used as {owner[w]}; a parameter needs a name of its own")
