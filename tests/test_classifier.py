@@ -254,3 +254,17 @@ def test_l2_with_a_squared_error_and_the_mean_over_samples():
 def test_l2_must_not_be_negative():
     with pytest.raises(derive.SpecError, match="loss.l2: must be 0 or more"):
         derive.loads('name = "r"\n[dense]\nsizes = [2, 1]\n[loss]\nkind = "sse"\nl2 = -1\n')
+
+
+def test_the_diagram_draws_each_softmax_net_joined_to_every_output():
+    from derive.explain.diagram import highlight, layout
+    d = derive.derive(derive.loads(dense((2, 2, 3), "tanh", "per_layer")))
+    diagram = layout(d)
+    keys = {e.key for e in diagram.edges}
+    assert {(f"z_o{k}", f"o{j}") for k in (1, 2, 3) for j in (1, 2, 3)} <= keys
+    assert ("h1", "z_o1") in keys and ("b2", "z_o1") in keys  # weights and biases reach the nets
+    lit = highlight(diagram, d, "w5")  # w5 → z_o1 → o_j → L for j = 1, 2, 3: one colour each
+    colours = {e.key: {s.color for s in e.strokes} for e in lit.edges if e.strokes}
+    assert set(colours) == {("h1", "z_o1"), ("z_o1", "o1"), ("z_o1", "o2"), ("z_o1", "o3"),
+                            ("o1", "L"), ("o2", "L"), ("o3", "L")}
+    assert len(colours[("h1", "z_o1")]) == 3 and all(len(colours[(f"o{j}", "L")]) == 1 for j in (1, 2, 3))

@@ -23,6 +23,7 @@ import itertools
 from dataclasses import dataclass, replace
 
 from ..core.derivation import Derivation
+from ..core.ops import GROUPS
 from ..printing.printers import LatexPrinter
 
 __all__ = ["PALETTE", "DEdge", "DNode", "Diagram", "Stroke", "highlight", "layout", "path_colors"]
@@ -104,12 +105,17 @@ def layout(d: Derivation, names=None) -> Diagram:
     """Place every input, neuron, bias use and the loss; one edge per weight, bias use and output."""
     spec = d.spec
     printer = LatexPrinter(names if names is not None else dict(spec.latex))
+    # A softmax output reads every net of its group: its nets and outputs are drawn as nodes of
+    # their own, in two columns, each net joined to every output (edges without a weight).
+    softmax = [n for n in spec.neurons if n.activation in GROUPS]
     depth = {i: 0 for i in spec.inputs}
     for n in spec.neurons:  # topological order: every source is placed before its consumer
-        depth[n.name] = 1 + max(depth[src] for src, _ in n.inputs)
+        depth[n.net if n in softmax else n.name] = 1 + max(depth[src] for src, _ in n.inputs)
+    for n in softmax:  # group outputs feed only the loss
+        depth[n.name] = 1 + max(depth[m.net] for m in softmax)
     last = max(depth.values()) + 1
     columns: dict[int, list[str]] = {}
-    for name in (*spec.inputs, *(n.name for n in spec.neurons)):
+    for name in (*spec.inputs, *(x for n in spec.neurons for x in ((n.net, n.name) if n in softmax else (n.name,)))):
         columns.setdefault(depth[name], []).append(name)
     pos: dict[str, tuple[float, float]] = {}
     for col, members in columns.items():
@@ -120,17 +126,21 @@ def layout(d: Derivation, names=None) -> Diagram:
     ids = {name: f"n{k}" for k, name in enumerate(pos)}
     nodes = [DNode(ids[i], i, "input", _cm(pos[i][0]), _cm(pos[i][1]), "", printer.name(i)) for i in spec.inputs]
     for n in spec.neurons:
-        x, y = pos[n.name]
-        nodes.append(DNode(ids[n.name], n.name, "neuron", _cm(x), _cm(y),
-                           printer.name(n.net) if n.net != n.name else "", printer.name(n.name),
-                           f"{n.net} → {n.name}" if n.net != n.name else n.name))
+        if n in softmax:
+            nodes.append(DNode(ids[n.name], n.name, "neuron", *map(_cm, pos[n.name]), "", printer.name(n.name), n.name))
+        at = n.net if n in softmax else n.name  # the box that adds the bias
+        x, y = pos[at]
+        nodes.append(DNode(ids[at], at, "neuron", _cm(x), _cm(y),
+                           printer.name(n.net) if n.net != n.name and n not in softmax else "", printer.name(at),
+                           f"{n.net} → {n.name}" if n.net != n.name and n not in softmax else at))
         if n.bias:
-            nodes.append(DNode(f"{ids[n.name]}b", n.bias, "bias", _cm(x - 0.55), _cm(y + 0.95), "",
+            nodes.append(DNode(f"{ids[at]}b", n.bias, "bias", _cm(x - 0.55), _cm(y + 0.95), "",
                                printer.name(n.bias)))
     nodes.append(DNode(ids[d.loss], d.loss, "loss", _cm(pos[d.loss][0]), "0", "", printer.name(d.loss)))
 
     # (source, destination, parameter or target) in drawing order
-    links = [(src, n.name, w) for n in spec.neurons for src, w in n.inputs]
+    links = [(src, n.net if n in softmax else n.name, w) for n in spec.neurons for src, w in n.inputs]
+    links += [(z.net, o.name, "") for z in softmax for o in softmax]
     links += [(o, d.loss, t) for o, t in spec.loss.outputs]
     incoming: dict[str, list] = {name: [] for name in pos}
     outgoing: dict[str, list] = {name: [] for name in pos}
@@ -160,9 +170,9 @@ def layout(d: Derivation, names=None) -> Diagram:
                            printer.name(label), label, f"{at:.2f}", "bend left=22" if span > 1 else "",
                            "" if to_loss else label,
                            max(len(outgoing[src]), len(incoming[dst])) > CROWDED))
-    edges += [DEdge((n.bias, n.name), f"{ids[n.name]}b", ids[n.name], f"({ids[n.name]}b)",
-                    f"({ids[n.name]}.north west)", "", n.bias, "0.5", "", n.bias)
-              for n in spec.neurons if n.bias]
+    boxes = [(n, n.net if n in softmax else n.name) for n in spec.neurons if n.bias]
+    edges += [DEdge((n.bias, at), f"{ids[at]}b", ids[at], f"({ids[at]}b)", f"({ids[at]}.north west)", "", n.bias,
+                    "0.5", "", n.bias) for n, at in boxes]
     return Diagram(tuple(nodes), tuple(edges))
 
 
@@ -199,6 +209,7 @@ def highlight(diagram: Diagram, d: Derivation, param: str, context: bool = True)
     """
     spec = d.spec
     neuron_of = {n.net: n.name for n in spec.neurons} | {n.name: n.name for n in spec.neurons}
+    neuron_of |= {n.net: n.net for n in spec.neurons if n.activation in GROUPS}  # drawn apart
     count = d.path_count(param)
     colors = path_colors(count)
     if count <= len(PALETTE):  # a colour per path: each path's own edges

@@ -223,8 +223,8 @@ def _legend(d: Derivation, printer, layout_crowded: bool) -> tuple[tuple[str, tu
     out = [("inputs", tuple(names(i) for i in spec.inputs))]
     for act in dict.fromkeys(n.activation for n in spec.neurons):
         what = ("identity neurons, their output is their weighted sum" if NEURON_ACTIVATIONS[act].unit_slope else
-                f"{act} neurons, one group: each output is computed from every net of the group (those edges are "
-                "in the forward pass, not drawn)" if act in GROUPS else
+                f"{act} neurons, one group: each output is computed from every net of the group, so their nets "
+                "and outputs are drawn apart, every net joined to every output" if act in GROUPS else
                 f"{act} neurons, each drawn as its weighted sum beside its output")
         out.append((what, tuple(names(n.name) for n in spec.neurons if n.activation == act)))
     biases = {n.bias for n in spec.neurons if n.bias}
