@@ -290,3 +290,21 @@ def test_a_dense_loss_named_like_one_of_its_weights_is_a_spec_error():
     with pytest.raises(derive.SpecError, match=r"loss.name: 'w3' is already used as a weight"):
         derive.loads(text.format("w3"))
     assert derive.loads(text.format("w5")).loss.name == "w5"  # 2-2 has w1 … w4
+
+
+def test_complex_none_ragged_and_nan_arguments_are_named():
+    spec = derive.loads(spec_text((2, 2), "tanh", "tanh", "sse", "per_neuron"))
+    m, scalar = load_layers_module(spec), load_module(derive.derive(spec))
+    good, data = {"W1": np.zeros((2, 2)), "b1": np.zeros(2)}, {"X": np.ones((3, 2)), "T": np.ones((3, 2))}
+    for params, given, says in [({**good, "W1": np.zeros((2, 2)) + 1j}, data, r"params\['W1'\]: expected an array of real"),
+                                ({**good, "b1": None}, data, r"params\['b1'\]: expected an array of real numbers, got None"),
+                                (good, {"X": [[1, 2], [3]], "T": np.ones((2, 2))}, r"data\['X'\]: expected an array of numbers")]:
+        with pytest.raises(ValueError, match=says):
+            m.gradients(params, given)
+    P = {p: 0.0 for p in scalar.PARAMETERS}
+    D = {k: np.ones(2) for k in (*scalar.INPUTS, *scalar.TARGETS)}
+    with pytest.raises(ValueError, match=r"params\['w1'\]: expected real numbers, got complex"):
+        scalar.gradients({**P, "w1": 1j}, D)
+    for f in (scalar.loss, scalar.gradients):  # not "an activation's output is too large"
+        with pytest.raises(ValueError, match=r"data\['t2'\]: expected finite numbers"):
+            f(P, {**D, "t2": np.array([1.0, np.nan])})

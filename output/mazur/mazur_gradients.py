@@ -85,6 +85,8 @@ def _samples(data, names):
 
 def _array(value, what):
     """`value` as a float array; a clear ValueError for None, text, NaN or infinity."""
+    if np.iscomplexobj(value):
+        raise ValueError(f"{what}: expected real numbers, got complex ones")
     try:
         a = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
@@ -94,20 +96,21 @@ def _array(value, what):
     return a
 
 
-def _check(params, data):
+def _check(params, data, names=INPUTS):
     """Why the arguments cannot be used, as a ValueError naming the key: called when a pass fails."""
     for p in PARAMETERS:
         if p not in params:
             raise ValueError(f"params has no {p!r}: give a number for each of PARAMETERS")
         if _array(params[p], f"params[{p!r}]").ndim:
             raise ValueError(f"params[{p!r}] is an array: expected one number")
-    _samples(data, INPUTS)
+    _samples(data, names)
 
 
-def _finite(value, grads, what):
+def _finite(value, grads, what, params, data):
     # one NaN or inf carries into the sum; the sum alone can overflow, hence the second look
     if not np.isfinite(value if grads is None else sum(grads.values())) and (
             grads is None or not all(np.isfinite(g) for g in grads.values())):
+        _check(params, data, INPUTS + TARGETS)  # a NaN or infinity given in the arguments, named
         raise ValueError(f"{what} is not finite at these parameters and data: an activation's output is too "
                          "large for float64 (smaller inputs or weights keep it finite)")
 
@@ -123,16 +126,17 @@ def forward(params, data):
 
 
 def _forward(params, data):
-    w1 = params["w1"]
-    w2 = params["w2"]
-    w3 = params["w3"]
-    w4 = params["w4"]
-    w5 = params["w5"]
-    w6 = params["w6"]
-    w7 = params["w7"]
-    w8 = params["w8"]
-    b1 = params["b1"]
-    b2 = params["b2"]
+    # float(): a complex number or an array is a TypeError, which _check then explains
+    w1 = float(params["w1"])
+    w2 = float(params["w2"])
+    w3 = float(params["w3"])
+    w4 = float(params["w4"])
+    w5 = float(params["w5"])
+    w6 = float(params["w6"])
+    w7 = float(params["w7"])
+    w8 = float(params["w8"])
+    b1 = float(params["b1"])
+    b2 = float(params["b2"])
     i1, i2 = _samples(data, INPUTS)
     net_h1 = w1*i1 + w2*i2 + b1
     h1 = 1.0 / (1.0 + np.exp(-np.maximum(net_h1, -709.0)))
@@ -162,21 +166,22 @@ def loss(params, data):
     except (KeyError, TypeError, ValueError):
         _check(params, data)
         raise
-    _finite(value, None, "the loss")
+    _finite(value, None, "the loss", params, data)
     return value
 
 
 def _loss(params, data):
-    w1 = params["w1"]
-    w2 = params["w2"]
-    w3 = params["w3"]
-    w4 = params["w4"]
-    w5 = params["w5"]
-    w6 = params["w6"]
-    w7 = params["w7"]
-    w8 = params["w8"]
-    b1 = params["b1"]
-    b2 = params["b2"]
+    # float(): a complex number or an array is a TypeError, which _check then explains
+    w1 = float(params["w1"])
+    w2 = float(params["w2"])
+    w3 = float(params["w3"])
+    w4 = float(params["w4"])
+    w5 = float(params["w5"])
+    w6 = float(params["w6"])
+    w7 = float(params["w7"])
+    w8 = float(params["w8"])
+    b1 = float(params["b1"])
+    b2 = float(params["b2"])
     i1, i2, t1, t2 = _samples(data, INPUTS + TARGETS)
     net_h1 = w1*i1 + w2*i2 + b1
     h1 = 1.0 / (1.0 + np.exp(-np.maximum(net_h1, -709.0)))
@@ -200,22 +205,23 @@ def gradients(params, data):
     except (KeyError, TypeError, ValueError):
         _check(params, data)
         raise
-    _finite(0.0, grads, "a gradient")
+    _finite(0.0, grads, "a gradient", params, data)
     return grads
 
 
 def _backprop(params, data, want_loss):
     """The loss (if wanted, else None) and every gradient, from one forward and one backward pass."""
-    w1 = params["w1"]
-    w2 = params["w2"]
-    w3 = params["w3"]
-    w4 = params["w4"]
-    w5 = params["w5"]
-    w6 = params["w6"]
-    w7 = params["w7"]
-    w8 = params["w8"]
-    b1 = params["b1"]
-    b2 = params["b2"]
+    # float(): a complex number or an array is a TypeError, which _check then explains
+    w1 = float(params["w1"])
+    w2 = float(params["w2"])
+    w3 = float(params["w3"])
+    w4 = float(params["w4"])
+    w5 = float(params["w5"])
+    w6 = float(params["w6"])
+    w7 = float(params["w7"])
+    w8 = float(params["w8"])
+    b1 = float(params["b1"])
+    b2 = float(params["b2"])
     i1, i2, t1, t2 = _samples(data, INPUTS + TARGETS)
     net_h1 = w1*i1 + w2*i2 + b1
     h1 = 1.0 / (1.0 + np.exp(-np.maximum(net_h1, -709.0)))

@@ -158,6 +158,8 @@ def _samples(data, names):
 
 def _array(value, what):
     """`value` as a float array; a clear ValueError for None, text, NaN or infinity."""
+    if np.iscomplexobj(value):
+        raise ValueError(f"{what}: expected real numbers, got complex ones")
     try:
         a = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
@@ -167,20 +169,21 @@ def _array(value, what):
     return a
 
 
-def _check(params, data):
+def _check(params, data, names=INPUTS):
     """Why the arguments cannot be used, as a ValueError naming the key: called when a pass fails."""
     for p in PARAMETERS:
         if p not in params:
             raise ValueError(f"params has no {p!r}: give a number for each of PARAMETERS")
         if _array(params[p], f"params[{p!r}]").ndim:
             raise ValueError(f"params[{p!r}] is an array: expected one number")
-    _samples(data, INPUTS)
+    _samples(data, names)
 
 
-def _finite(value, grads, what):
+def _finite(value, grads, what, params, data):
     # one NaN or inf carries into the sum; the sum alone can overflow, hence the second look
     if not np.isfinite(value if grads is None else sum(grads.values())) and (
             grads is None or not all(np.isfinite(g) for g in grads.values())):
+        _check(params, data, INPUTS + TARGETS)  # a NaN or infinity given in the arguments, named
         raise ValueError(f"{what} is not finite at these parameters and data: an activation's output is too "
                          "large for float64 (smaller inputs or weights keep it finite)")
 
@@ -196,52 +199,53 @@ def forward(params, data):
 
 
 def _forward(params, data):
-    u1 = params["u1"]
-    u2 = params["u2"]
-    u3 = params["u3"]
-    u4 = params["u4"]
-    u5 = params["u5"]
-    u6 = params["u6"]
-    u7 = params["u7"]
-    u8 = params["u8"]
-    u9 = params["u9"]
-    u10 = params["u10"]
-    u11 = params["u11"]
-    u12 = params["u12"]
-    v1 = params["v1"]
-    v2 = params["v2"]
-    v3 = params["v3"]
-    v4 = params["v4"]
-    v5 = params["v5"]
-    v6 = params["v6"]
-    v7 = params["v7"]
-    v8 = params["v8"]
-    v9 = params["v9"]
-    v10 = params["v10"]
-    v11 = params["v11"]
-    v12 = params["v12"]
-    v13 = params["v13"]
-    v14 = params["v14"]
-    v15 = params["v15"]
-    v16 = params["v16"]
-    w1 = params["w1"]
-    w2 = params["w2"]
-    w3 = params["w3"]
-    w4 = params["w4"]
-    s1 = params["s1"]
-    w5 = params["w5"]
-    w6 = params["w6"]
-    w7 = params["w7"]
-    w8 = params["w8"]
-    ba1 = params["ba1"]
-    ba2 = params["ba2"]
-    ba3 = params["ba3"]
-    ba4 = params["ba4"]
-    bc1 = params["bc1"]
-    bc2 = params["bc2"]
-    bc3 = params["bc3"]
-    bc4 = params["bc4"]
-    bo = params["bo"]
+    # float(): a complex number or an array is a TypeError, which _check then explains
+    u1 = float(params["u1"])
+    u2 = float(params["u2"])
+    u3 = float(params["u3"])
+    u4 = float(params["u4"])
+    u5 = float(params["u5"])
+    u6 = float(params["u6"])
+    u7 = float(params["u7"])
+    u8 = float(params["u8"])
+    u9 = float(params["u9"])
+    u10 = float(params["u10"])
+    u11 = float(params["u11"])
+    u12 = float(params["u12"])
+    v1 = float(params["v1"])
+    v2 = float(params["v2"])
+    v3 = float(params["v3"])
+    v4 = float(params["v4"])
+    v5 = float(params["v5"])
+    v6 = float(params["v6"])
+    v7 = float(params["v7"])
+    v8 = float(params["v8"])
+    v9 = float(params["v9"])
+    v10 = float(params["v10"])
+    v11 = float(params["v11"])
+    v12 = float(params["v12"])
+    v13 = float(params["v13"])
+    v14 = float(params["v14"])
+    v15 = float(params["v15"])
+    v16 = float(params["v16"])
+    w1 = float(params["w1"])
+    w2 = float(params["w2"])
+    w3 = float(params["w3"])
+    w4 = float(params["w4"])
+    s1 = float(params["s1"])
+    w5 = float(params["w5"])
+    w6 = float(params["w6"])
+    w7 = float(params["w7"])
+    w8 = float(params["w8"])
+    ba1 = float(params["ba1"])
+    ba2 = float(params["ba2"])
+    ba3 = float(params["ba3"])
+    ba4 = float(params["ba4"])
+    bc1 = float(params["bc1"])
+    bc2 = float(params["bc2"])
+    bc3 = float(params["bc3"])
+    bc4 = float(params["bc4"])
+    bo = float(params["bo"])
     x1, x2, x3 = _samples(data, INPUTS)
     z_a1 = u1*x1 + u2*x2 + u3*x3 + ba1
     a1 = np.tanh(z_a1)
@@ -291,57 +295,58 @@ def loss(params, data):
     except (KeyError, TypeError, ValueError):
         _check(params, data)
         raise
-    _finite(value, None, "the loss")
+    _finite(value, None, "the loss", params, data)
     return value
 
 
 def _loss(params, data):
-    u1 = params["u1"]
-    u2 = params["u2"]
-    u3 = params["u3"]
-    u4 = params["u4"]
-    u5 = params["u5"]
-    u6 = params["u6"]
-    u7 = params["u7"]
-    u8 = params["u8"]
-    u9 = params["u9"]
-    u10 = params["u10"]
-    u11 = params["u11"]
-    u12 = params["u12"]
-    v1 = params["v1"]
-    v2 = params["v2"]
-    v3 = params["v3"]
-    v4 = params["v4"]
-    v5 = params["v5"]
-    v6 = params["v6"]
-    v7 = params["v7"]
-    v8 = params["v8"]
-    v9 = params["v9"]
-    v10 = params["v10"]
-    v11 = params["v11"]
-    v12 = params["v12"]
-    v13 = params["v13"]
-    v14 = params["v14"]
-    v15 = params["v15"]
-    v16 = params["v16"]
-    w1 = params["w1"]
-    w2 = params["w2"]
-    w3 = params["w3"]
-    w4 = params["w4"]
-    s1 = params["s1"]
-    w5 = params["w5"]
-    w6 = params["w6"]
-    w7 = params["w7"]
-    w8 = params["w8"]
-    ba1 = params["ba1"]
-    ba2 = params["ba2"]
-    ba3 = params["ba3"]
-    ba4 = params["ba4"]
-    bc1 = params["bc1"]
-    bc2 = params["bc2"]
-    bc3 = params["bc3"]
-    bc4 = params["bc4"]
-    bo = params["bo"]
+    # float(): a complex number or an array is a TypeError, which _check then explains
+    u1 = float(params["u1"])
+    u2 = float(params["u2"])
+    u3 = float(params["u3"])
+    u4 = float(params["u4"])
+    u5 = float(params["u5"])
+    u6 = float(params["u6"])
+    u7 = float(params["u7"])
+    u8 = float(params["u8"])
+    u9 = float(params["u9"])
+    u10 = float(params["u10"])
+    u11 = float(params["u11"])
+    u12 = float(params["u12"])
+    v1 = float(params["v1"])
+    v2 = float(params["v2"])
+    v3 = float(params["v3"])
+    v4 = float(params["v4"])
+    v5 = float(params["v5"])
+    v6 = float(params["v6"])
+    v7 = float(params["v7"])
+    v8 = float(params["v8"])
+    v9 = float(params["v9"])
+    v10 = float(params["v10"])
+    v11 = float(params["v11"])
+    v12 = float(params["v12"])
+    v13 = float(params["v13"])
+    v14 = float(params["v14"])
+    v15 = float(params["v15"])
+    v16 = float(params["v16"])
+    w1 = float(params["w1"])
+    w2 = float(params["w2"])
+    w3 = float(params["w3"])
+    w4 = float(params["w4"])
+    s1 = float(params["s1"])
+    w5 = float(params["w5"])
+    w6 = float(params["w6"])
+    w7 = float(params["w7"])
+    w8 = float(params["w8"])
+    ba1 = float(params["ba1"])
+    ba2 = float(params["ba2"])
+    ba3 = float(params["ba3"])
+    ba4 = float(params["ba4"])
+    bc1 = float(params["bc1"])
+    bc2 = float(params["bc2"])
+    bc3 = float(params["bc3"])
+    bc4 = float(params["bc4"])
+    bo = float(params["bo"])
     x1, x2, x3, t1, t2 = _samples(data, INPUTS + TARGETS)
     z_a1 = u1*x1 + u2*x2 + u3*x3 + ba1
     a1 = np.tanh(z_a1)
@@ -375,58 +380,59 @@ def gradients(params, data):
     except (KeyError, TypeError, ValueError):
         _check(params, data)
         raise
-    _finite(0.0, grads, "a gradient")
+    _finite(0.0, grads, "a gradient", params, data)
     return grads
 
 
 def _backprop(params, data, want_loss):
     """The loss (if wanted, else None) and every gradient, from one forward and one backward pass."""
-    u1 = params["u1"]
-    u2 = params["u2"]
-    u3 = params["u3"]
-    u4 = params["u4"]
-    u5 = params["u5"]
-    u6 = params["u6"]
-    u7 = params["u7"]
-    u8 = params["u8"]
-    u9 = params["u9"]
-    u10 = params["u10"]
-    u11 = params["u11"]
-    u12 = params["u12"]
-    v1 = params["v1"]
-    v2 = params["v2"]
-    v3 = params["v3"]
-    v4 = params["v4"]
-    v5 = params["v5"]
-    v6 = params["v6"]
-    v7 = params["v7"]
-    v8 = params["v8"]
-    v9 = params["v9"]
-    v10 = params["v10"]
-    v11 = params["v11"]
-    v12 = params["v12"]
-    v13 = params["v13"]
-    v14 = params["v14"]
-    v15 = params["v15"]
-    v16 = params["v16"]
-    w1 = params["w1"]
-    w2 = params["w2"]
-    w3 = params["w3"]
-    w4 = params["w4"]
-    s1 = params["s1"]
-    w5 = params["w5"]
-    w6 = params["w6"]
-    w7 = params["w7"]
-    w8 = params["w8"]
-    ba1 = params["ba1"]
-    ba2 = params["ba2"]
-    ba3 = params["ba3"]
-    ba4 = params["ba4"]
-    bc1 = params["bc1"]
-    bc2 = params["bc2"]
-    bc3 = params["bc3"]
-    bc4 = params["bc4"]
-    bo = params["bo"]
+    # float(): a complex number or an array is a TypeError, which _check then explains
+    u1 = float(params["u1"])
+    u2 = float(params["u2"])
+    u3 = float(params["u3"])
+    u4 = float(params["u4"])
+    u5 = float(params["u5"])
+    u6 = float(params["u6"])
+    u7 = float(params["u7"])
+    u8 = float(params["u8"])
+    u9 = float(params["u9"])
+    u10 = float(params["u10"])
+    u11 = float(params["u11"])
+    u12 = float(params["u12"])
+    v1 = float(params["v1"])
+    v2 = float(params["v2"])
+    v3 = float(params["v3"])
+    v4 = float(params["v4"])
+    v5 = float(params["v5"])
+    v6 = float(params["v6"])
+    v7 = float(params["v7"])
+    v8 = float(params["v8"])
+    v9 = float(params["v9"])
+    v10 = float(params["v10"])
+    v11 = float(params["v11"])
+    v12 = float(params["v12"])
+    v13 = float(params["v13"])
+    v14 = float(params["v14"])
+    v15 = float(params["v15"])
+    v16 = float(params["v16"])
+    w1 = float(params["w1"])
+    w2 = float(params["w2"])
+    w3 = float(params["w3"])
+    w4 = float(params["w4"])
+    s1 = float(params["s1"])
+    w5 = float(params["w5"])
+    w6 = float(params["w6"])
+    w7 = float(params["w7"])
+    w8 = float(params["w8"])
+    ba1 = float(params["ba1"])
+    ba2 = float(params["ba2"])
+    ba3 = float(params["ba3"])
+    ba4 = float(params["ba4"])
+    bc1 = float(params["bc1"])
+    bc2 = float(params["bc2"])
+    bc3 = float(params["bc3"])
+    bc4 = float(params["bc4"])
+    bo = float(params["bo"])
     x1, x2, x3, t1, t2 = _samples(data, INPUTS + TARGETS)
     n = x1.shape[0]
     z_a1 = u1*x1 + u2*x2 + u3*x3 + ba1

@@ -77,6 +77,8 @@ def _samples(data, names):
 
 def _array(value, what):
     """`value` as a float array; a clear ValueError for None, text, NaN or infinity."""
+    if np.iscomplexobj(value):
+        raise ValueError(f"{what}: expected real numbers, got complex ones")
     try:
         a = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
@@ -86,20 +88,21 @@ def _array(value, what):
     return a
 
 
-def _check(params, data):
+def _check(params, data, names=INPUTS):
     """Why the arguments cannot be used, as a ValueError naming the key: called when a pass fails."""
     for p in PARAMETERS:
         if p not in params:
             raise ValueError(f"params has no {p!r}: give a number for each of PARAMETERS")
         if _array(params[p], f"params[{p!r}]").ndim:
             raise ValueError(f"params[{p!r}] is an array: expected one number")
-    _samples(data, INPUTS)
+    _samples(data, names)
 
 
-def _finite(value, grads, what):
+def _finite(value, grads, what, params, data):
     # one NaN or inf carries into the sum; the sum alone can overflow, hence the second look
     if not np.isfinite(value if grads is None else sum(grads.values())) and (
             grads is None or not all(np.isfinite(g) for g in grads.values())):
+        _check(params, data, INPUTS + TARGETS)  # a NaN or infinity given in the arguments, named
         raise ValueError(f"{what} is not finite at these parameters and data: an activation's output is too "
                          "large for float64 (smaller inputs or weights keep it finite)")
 
@@ -115,13 +118,14 @@ def forward(params, data):
 
 
 def _forward(params, data):
-    w1 = params["w1"]
-    w2 = params["w2"]
-    w3 = params["w3"]
-    w4 = params["w4"]
-    b1 = params["b1"]
-    b2 = params["b2"]
-    b3 = params["b3"]
+    # float(): a complex number or an array is a TypeError, which _check then explains
+    w1 = float(params["w1"])
+    w2 = float(params["w2"])
+    w3 = float(params["w3"])
+    w4 = float(params["w4"])
+    b1 = float(params["b1"])
+    b2 = float(params["b2"])
+    b3 = float(params["b3"])
     (input_,) = _samples(data, INPUTS)
     x1 = w1*input_ + b1
     y1 = np.logaddexp(0.0, x1)
@@ -145,18 +149,19 @@ def loss(params, data):
     except (KeyError, TypeError, ValueError):
         _check(params, data)
         raise
-    _finite(value, None, "the loss")
+    _finite(value, None, "the loss", params, data)
     return value
 
 
 def _loss(params, data):
-    w1 = params["w1"]
-    w2 = params["w2"]
-    w3 = params["w3"]
-    w4 = params["w4"]
-    b1 = params["b1"]
-    b2 = params["b2"]
-    b3 = params["b3"]
+    # float(): a complex number or an array is a TypeError, which _check then explains
+    w1 = float(params["w1"])
+    w2 = float(params["w2"])
+    w3 = float(params["w3"])
+    w4 = float(params["w4"])
+    b1 = float(params["b1"])
+    b2 = float(params["b2"])
+    b3 = float(params["b3"])
     input_, observed = _samples(data, INPUTS + TARGETS)
     x1 = w1*input_ + b1
     y1 = np.logaddexp(0.0, x1)
@@ -177,19 +182,20 @@ def gradients(params, data):
     except (KeyError, TypeError, ValueError):
         _check(params, data)
         raise
-    _finite(0.0, grads, "a gradient")
+    _finite(0.0, grads, "a gradient", params, data)
     return grads
 
 
 def _backprop(params, data, want_loss):
     """The loss (if wanted, else None) and every gradient, from one forward and one backward pass."""
-    w1 = params["w1"]
-    w2 = params["w2"]
-    w3 = params["w3"]
-    w4 = params["w4"]
-    b1 = params["b1"]
-    b2 = params["b2"]
-    b3 = params["b3"]
+    # float(): a complex number or an array is a TypeError, which _check then explains
+    w1 = float(params["w1"])
+    w2 = float(params["w2"])
+    w3 = float(params["w3"])
+    w4 = float(params["w4"])
+    b1 = float(params["b1"])
+    b2 = float(params["b2"])
+    b3 = float(params["b3"])
     input_, observed = _samples(data, INPUTS + TARGETS)
     x1 = w1*input_ + b1
     y1 = np.logaddexp(0.0, x1)
