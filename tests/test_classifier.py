@@ -186,7 +186,11 @@ outputs = { a = "ta", b = "tb" }
     (dense((2, 3, 3), loss="cross_entropy").replace('"softmax"', '"sigmoid"'), "cross_entropy needs softmax outputs"),
     (dense((2, 3, 3), loss="binary_cross_entropy").replace('"sigmoid"]', '"tanh"]'), "needs sigmoid outputs"),
     ('name = "c"\n[dense]\nsizes = [2, 3, 2]\nactivation = ["softmax", "softmax"]\n[loss]\nkind = "sse"\n',
-     "is a softmax neuron that is not an output"),
+     "softmax is for the last layer only"),
+    ('name = "c"\ninputs = ["x"]\n' + "".join(f'[[neuron]]\nname = "h{k}"\nactivation = "softmax"\ninputs = {{ x = "w{k}" }}\n'
+                                          for k in (1, 2))
+     + '[[neuron]]\nname = "o"\nactivation = "sigmoid"\ninputs = { h1 = "w3", h2 = "w4" }\n'
+       '[loss]\nkind = "sse"\noutputs = { o = "t" }\n', "'h1' is a softmax neuron that is not an output"),
     ('name = "c"\n[dense]\nsizes = [2, 3, 1]\nactivation = ["tanh", "softmax"]\n[loss]\nkind = "cross_entropy"\n',
      "is the only softmax neuron"),
 ])
@@ -268,3 +272,14 @@ def test_the_diagram_draws_each_softmax_net_joined_to_every_output():
     assert set(colours) == {("h1", "z_o1"), ("z_o1", "o1"), ("z_o1", "o2"), ("z_o1", "o3"),
                             ("o1", "L"), ("o2", "L"), ("o3", "L")}
     assert len(colours[("h1", "z_o1")]) == 3 and all(len(colours[(f"o{j}", "L")]) == 1 for j in (1, 2, 3))
+
+
+@pytest.mark.parametrize("sizes, acts, says", [
+    ([2, 3, 2], '["softmax", "softmax"]', "dense.activation: softmax is for the last layer only"),
+    ([2, 3, 1], '["tanh", "softmax"]', "dense.sizes: 'o1' is the only softmax neuron"),
+])
+def test_a_dense_softmax_in_the_wrong_place_gets_dense_advice(sizes, acts, says):
+    text = f'name = "h"\n[dense]\nsizes = {sizes}\nactivation = {acts}\n[loss]\nkind = "cross_entropy"\n'
+    with pytest.raises(derive.SpecError) as e:
+        derive.loads(text)
+    assert says in str(e.value) and "loss.outputs" not in str(e.value)

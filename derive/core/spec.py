@@ -287,7 +287,7 @@ class _Reader:
             neurons = self.order(neurons, inputs, loss)
         if not layers:  # a [dense] spec: its sizes were checked against the layer form's limits
             self.size(neurons)
-        self.outputs(neurons, loss)
+        self.outputs(neurons, loss, bool(layers))
         # every parameter's name, for the tables that name them (a set of 670k names for 784-512-512-10)
         params = ({w for n in neurons for _, w in n.inputs} | {n.bias for n in neurons if n.bias}
                   if doc.get("values") or doc.get("latex") else set())
@@ -507,18 +507,23 @@ class _Reader:
                          "does not reach the loss: feed it into a neuron or list it in loss.outputs")
         return tuple(done)
 
-    def outputs(self, neurons, loss) -> None:
+    def outputs(self, neurons, loss, dense=False) -> None:
         """A softmax is a group of the loss's outputs; a loss that needs an output activation has it."""
         outputs = [o for o, _ in loss.outputs]
         acts = {n.name: n.activation for n in neurons}
         for key in GROUPS:
             members = [n.name for n in neurons if n.activation == key]
             inner = [m for m in members if m not in outputs]
-            if inner:
+            if inner and dense:
+                self.err("dense.activation", f"{key} is for the last layer only (it groups the loss's outputs); "
+                                             f"give the hidden layers another activation")
+            elif inner:
                 self.err("neuron", f"{inner[0]!r} is a {key} neuron that is not an output: a {key} groups "
                                    "the loss's outputs (list every one of them in loss.outputs)")
             elif len(members) == 1:
-                self.err("neuron", f"{members[0]!r} is the only {key} neuron: a {key} needs two outputs or more")
+                self.err("dense.sizes" if dense else "neuron",
+                         f"{members[0]!r} is the only {key} neuron: a {key} needs two outputs or more"
+                         + (" (a single sigmoid output with binary_cross_entropy is the two-class case)" if dense else ""))
         need = LOSSES[loss.kind].requires if loss.kind in LOSSES else ""
         wrong = [o for o in outputs if need and acts.get(o) != need]
         if wrong:
