@@ -109,14 +109,25 @@ def _die_with_parent() -> None:  # runs in the child before pdflatex starts
         pass  # not Linux: the time limit still ends it
 
 
-def compile_pdf(tex: str, name: str, runs: int = 2) -> bytes:
-    """Compile LaTeX source to PDF bytes with pdflatex in a scratch directory, sandboxed.
+MAX_RUNS = 5  # pdflatex runs before a document whose page numbers keep moving is given up on
+# what LaTeX, longtable and rerunfilecheck write when the page numbers have not settled yet
+RERUN = re.compile(r"Rerun to get|Label\(s\) may have changed|rerun LaTeX|Rerun LaTeX")
 
-    Two runs resolve the table of contents and page references.  pdflatex runs with
-    -no-shell-escape, may open files only in its scratch folder (openin_any=p), is stopped
-    after TEX_SECONDS, and dies with derive; the folder is removed even when derive is stopped
-    with SIGTERM (the CLI turns it into an exit).  Raises `PdfError` with a one-line message
-    when pdflatex is missing, fails or runs out of time.
+
+def compile_pdf(tex: str, name: str) -> bytes:
+    """Compile LaTeX source to PDF bytes (see `typeset`)."""
+    return typeset(tex, name)[0]
+
+
+def typeset(tex: str, name: str) -> tuple[bytes, str]:
+    """The PDF of LaTeX source and pdflatex's last log, from runs in a sandboxed scratch directory.
+
+    pdflatex runs until a run reads the labels and contents it writes (each run reads what the
+    one before wrote; the contents page itself moves the sections after it, so most documents
+    take three runs), at most MAX_RUNS times.  It runs with -no-shell-escape, may open files only in its scratch folder
+    (openin_any=p), is stopped after TEX_SECONDS, and dies with derive; the folder is removed
+    even when derive is stopped with SIGTERM (the CLI turns it into an exit).  Raises `PdfError`
+    with a one-line message when pdflatex is missing, fails or runs out of time.
     """
     exe = shutil.which("pdflatex")
     if exe is None:
@@ -125,7 +136,10 @@ def compile_pdf(tex: str, name: str, runs: int = 2) -> bytes:
     with tempfile.TemporaryDirectory(prefix="derive-tex-") as tmp:
         src = Path(tmp) / f"{name}.tex"
         src.write_text(tex, encoding="utf-8")
-        for _ in range(runs):
+        log = Path(tmp) / f"{name}.log"
+        notes = [Path(tmp) / f"{name}.{ext}" for ext in ("aux", "toc")]
+        before = None
+        for run in range(1, MAX_RUNS + 1):
             try:
                 proc = subprocess.run([exe, "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error",
                                        src.name], cwd=tmp, capture_output=True, text=True, errors="replace",
@@ -134,9 +148,14 @@ def compile_pdf(tex: str, name: str, runs: int = 2) -> bytes:
             except subprocess.TimeoutExpired:
                 raise PdfError(f"pdflatex took more than {TEX_SECONDS} s on {name}.tex and was stopped "
                                "(set DERIVE_TEX_SECONDS to allow more)") from None
+            text = log.read_text(errors="replace") if log.exists() else proc.stdout
             if proc.returncode != 0:
-                log = (Path(tmp) / f"{name}.log")
-                text = log.read_text(errors="replace") if log.exists() else proc.stdout
                 first = next((line for line in text.splitlines() if line.startswith("!")), "unknown error")
                 raise PdfError(f"pdflatex failed on {name}.tex: {first.lstrip('! ')}")
-        return (Path(tmp) / f"{name}.pdf").read_bytes()
+            # settled when the labels and the contents read in came out the same (LaTeX asks for a
+            # rerun for labels only: a contents line moved by the contents itself goes unreported)
+            after = [f.read_bytes() if f.exists() else b"" for f in notes]
+            if after == before and not RERUN.search(text):
+                break
+            before = after
+        return (Path(tmp) / f"{name}.pdf").read_bytes(), text
