@@ -271,7 +271,10 @@ def test_check_yourself_shows_the_common_wrong_forms_for_the_mistake_parameter()
     for c in p.checks:
         assert not check(d, c.wrong).correct  # each shown form really is wrong
         assert c.why and all(line.strip() for line in c.why)
-    assert any("w5 is a parameter, an independent variable" in line for line in p.checks[0].why)
+    assert any("$w_{5}$ is a parameter, an independent variable" in line for line in p.checks[0].why)
+    for c in p.checks:  # every problem derive check counts, typeset: none said once for two terms
+        assert len(c.why) == len(check(d, c.wrong).problems)
+    assert [line[:10] for line in p.checks[2].why] == ["in term 1:", "in term 2:"]  # the 2 in both terms
     tex = render("tex", doc)
     assert tex.count(r"\paragraph{Check yourself.}") == 1
     assert tex.index(r"\paragraph{Check yourself.}") > tex.index(r"\subsection{The gradient of $w_{1}$}")

@@ -395,8 +395,10 @@ class Judge:
         if not run or run[-1][1] != self.d.loss or not spec_loss.explains(c, len(self.d.spec.loss.outputs)):
             return ""
         o = run[-1][0]
-        right = short(self.d.edge(self.d.loss, o).display)
-        return (f". For this loss ({spec_loss.description}) ∂{self.show(self.d.loss)}/∂{o} = {right}: "
+        display = self.d.edge(self.d.loss, o).display
+        with sp.evaluate(False):  # −(t − y) stays as written
+            right = short(display.xreplace({s: sp.Symbol(self.show(s.name)) for s in display.free_symbols}))
+        return (f". For this loss ({spec_loss.description}) ∂{self.show(self.d.loss)}/∂{self.show(o)} = {right}: "
                 f"{spec_loss.derivative_note}")
 
     def guess(self, factors) -> tuple[str, ...]:

@@ -73,6 +73,7 @@ class WeightedSum(Op):
 
     kind = "net"
     derivative_note = ""  # nothing to say: the partials are the source, the weight and 1
+    derivative_tex = ""
 
     def partials(self, eq, params, outputs):
         # ∂(Σ w·s + b)/∂arg: the source of each term arg weighs, the weight of each term it feeds,
@@ -110,7 +111,8 @@ class Activation(Op):
     latex: str  # LaTeX operator: r"\sigma"; "" for identity
     function: Callable[[sp.Expr], sp.Expr]  # f(z), elementary SymPy
     derivative: Callable[[sp.Expr, sp.Expr], sp.Expr]  # f'(z) from z and a = f(z), readable
-    derivative_note: str  # the derivative in words, for documents
+    derivative_note: str  # the derivative in words, for the terminal and generated code
+    derivative_tex: str  # the same for documents: text with $…$ math (derive's own LaTeX)
     numpy: str  # stable NumPy expression of f, with {z}
     numpy_derivative: str  # stable NumPy expression of f', with {z} (net) and {a} (output)
     spellings: tuple[str, ...] = ()  # how a learner writes f in an equation: \sigma, \tanh, softplus
@@ -173,29 +175,34 @@ ACTIVATIONS: dict[str, Activation] = {
         Activation(
             "identity", label="", latex="", function=lambda z: z, derivative=lambda z, a: sp.Integer(1),
             derivative_note="the identity passes its input through: derivative 1",
+            derivative_tex=r"the identity passes its input through: derivative $1$",
             numpy="{z}", numpy_derivative="np.ones_like({z})",
         ),
         Activation(
             "sigmoid", label="σ", latex=r"\sigma", function=lambda z: 1 / (1 + sp.exp(-z)),
             derivative=lambda z, a: a * (1 - a),
             derivative_note="σ'(z) = σ(z)(1 − σ(z)): the output times one minus the output",
+            derivative_tex=r"$\sigma'(z) = \sigma(z)\,(1 - \sigma(z))$: the output times one minus the output",
             numpy=_NP_SIGMOID, numpy_derivative="{a} * (1.0 - {a})", spellings=("sigma",),
         ),
         Activation(
             "tanh", label="tanh", latex=r"\tanh", function=sp.tanh, derivative=lambda z, a: 1 - a**2,
             derivative_note="tanh'(z) = 1 − tanh²(z): one minus the output squared",
+            derivative_tex=r"$\tanh'(z) = 1 - \tanh^{2}(z)$: one minus the output squared",
             numpy="np.tanh({z})", numpy_derivative="1.0 - {a} * {a}", spellings=("tanh",),
         ),
         Activation(
             "softplus", label="softplus", latex=r"\operatorname{softplus}",
             function=lambda z: sp.log(1 + sp.exp(z)), derivative=lambda z, a: sp.exp(z) / (1 + sp.exp(z)),
             derivative_note="softplus'(z) = e^z/(1 + e^z), the logistic sigmoid of z",
+            derivative_tex=r"$\operatorname{softplus}'(z) = e^{z}/(1 + e^{z})$, the logistic sigmoid of $z$",
             numpy="np.logaddexp(0.0, {z})", numpy_derivative=_NP_SIGMOID, spellings=("softplus",),
         ),
         Activation(
             "relu", label="relu", latex=r"\operatorname{ReLU}", function=lambda z: sp.Max(0, z),
             derivative=lambda z, a: sp.Heaviside(z, 0),
             derivative_note="ReLU'(z) = 1 for z > 0 and 0 otherwise (0 at z = 0, as in PyTorch)",
+            derivative_tex=r"$\operatorname{ReLU}'(z) = 1$ for $z > 0$ and $0$ otherwise ($0$ at $z = 0$, as in PyTorch)",
             numpy="np.maximum({z}, 0.0)", numpy_derivative="np.where({z} > 0.0, 1.0, 0.0)",
         ),
         Activation(
@@ -203,11 +210,13 @@ ACTIVATIONS: dict[str, Activation] = {
             function=lambda z: sp.Piecewise((z, z > 0), (sp.Rational(1, 100) * z, True)),
             derivative=lambda z, a: sp.Piecewise((sp.Integer(1), z > 0), (sp.Rational(1, 100), True)),
             derivative_note="LeakyReLU'(z) = 1 for z > 0 and 0.01 otherwise",
+            derivative_tex=r"$\operatorname{LeakyReLU}'(z) = 1$ for $z > 0$ and $0.01$ otherwise",
             numpy="np.where({z} > 0.0, {z}, 0.01 * {z})", numpy_derivative="np.where({z} > 0.0, 1.0, 0.01)",
         ),
         Activation(
             "exp", label="exp", latex=r"\exp", function=sp.exp, derivative=lambda z, a: a,
             derivative_note="exp'(z) = e^z: the output itself",
+            derivative_tex=r"$\exp'(z) = e^{z}$: the output itself",
             # e^709 is the largest power of e a float holds: saturate there instead of inf.
             numpy="np.exp(np.minimum({z}, 709.0))", numpy_derivative="{a}", spellings=("exp",),
         ),
@@ -227,6 +236,8 @@ class Softmax(Op):
     latex: str = r"\operatorname{softmax}"
     derivative_note: str = ("∂o_k/∂z_j = o_k(1 − o_k) for j = k and −o_k·o_j otherwise: every output of a "
                             "softmax depends on every net of its group")
+    derivative_tex: str = (r"$\partial o_k/\partial z_j = o_k(1 - o_k)$ for $j = k$ and $-o_k o_j$ otherwise: every "
+                           "output of a softmax depends on every net of its group")
 
     kind = "act"
     unit_slope = False
@@ -269,10 +280,12 @@ NEURON_ACTIVATIONS: dict[str, Op] = {**ACTIVATIONS, **GROUPS}  # what a spec's n
 
 @dataclass(frozen=True)
 class LossKind(Op):
-    description: str  # for documents: "half the sum of squared errors"
+    description: str  # for documents: "half the sum of squared errors" (no formula: the spec's names differ)
     per_sample: Callable[[tuple], sp.Expr]  # pairs (y, t) -> per-sample loss
     derivative: Callable[[sp.Expr, sp.Expr, int], sp.Expr]  # (y, t, K outputs) -> ∂L/∂y, readable
-    derivative_note: str
+    derivative_note: str  # why ∂L/∂y is what it is, in words, after the formula (derive check)
+    # for documents: text with $…$ math, §L §y §t §K standing for the loss, an output, its target, K
+    derivative_tex: str
     reduction: str  # how samples combine: "sum" or "mean"
     # the checker's classic wrong form of ∂L/∂y for K outputs: (title, wrong coefficient of (t − y))
     wrong_constant: Callable[[int], tuple[str, str]] | None = None
@@ -325,29 +338,32 @@ LOSSES: dict[str, LossKind] = {
     k.name: k
     for k in (
         LossKind(
-            "half_sse", description="half the sum of squared errors, ½Σ(t − y)²",
+            "half_sse", description="half the sum of squared errors",
             per_sample=lambda pairs: sp.Rational(1, 2) * sp.Add(*[(t - y) ** 2 for y, t in pairs]),
             derivative=lambda y, t, k: _neg(-1, t, y),
-            derivative_note="the ½ cancels the 2 from the square, so ∂L/∂y = −(t − y)",
+            derivative_note="the ½ cancels the 2 from the square",
+            derivative_tex=r"the $\tfrac{1}{2}$ cancels the $2$ from the square, so $\partial §L/\partial §y = -(§t - §y)$",
             reduction="sum", wrong_constant=lambda k: ("a factor of 2 in the loss derivative", "-2"),
             numpy_matrix_loss="0.5 * np.sum(({T} - {A}) ** 2)",
             latex_vector=r"\tfrac{{1}}{{2}} \lVert {t} - {a} \rVert^{{2}}",
         ),
         LossKind(
-            "sse", description="the sum of squared errors, Σ(t − y)²",
+            "sse", description="the sum of squared errors",
             per_sample=lambda pairs: sp.Add(*[(t - y) ** 2 for y, t in pairs]),
             derivative=lambda y, t, k: _neg(-2, t, y),
-            derivative_note="the square brings down a 2, so ∂L/∂y = −2(t − y)",
+            derivative_note="the square brings down a 2",
+            derivative_tex=r"the square brings down a $2$, so $\partial §L/\partial §y = -2(§t - §y)$",
             reduction="sum", wrong_constant=lambda k: ("the 2 from the square forgotten", "-"),
             numpy_matrix_loss="np.sum(({T} - {A}) ** 2)",
             latex_vector=r"\lVert {t} - {a} \rVert^{{2}}",
         ),
         LossKind(
-            "mse", description="the mean of squared errors over outputs and samples",
+            "mse", description="the mean of squared errors over the outputs",
             per_sample=lambda pairs: sp.Rational(1, len(pairs)) * sp.Add(*[(t - y) ** 2 for y, t in pairs]),
             derivative=lambda y, t, k: _neg(sp.Rational(-2, k), t, y),
-            derivative_note="the square brings down a 2 and the mean over K outputs divides by K: "
-                            "∂L/∂y = −(2/K)(t − y)",
+            derivative_note="the square brings down a 2 and the mean over the outputs divides by their number",
+            derivative_tex=r"the square brings down a $2$ and the mean over the $§K$ outputs divides by $§K$: "
+                           r"$\partial §L/\partial §y = -\tfrac{2}{§K}(§t - §y)$",
             reduction="mean", numpy_matrix_loss="np.mean(({T} - {A}) ** 2)",
             latex_vector=r"\tfrac{{1}}{{{K}}} \lVert {t} - {a} \rVert^{{2}}",
             wrong_constant=lambda k: (("the mean's 1/K forgotten", "-2") if k > 1
@@ -355,11 +371,13 @@ LOSSES: dict[str, LossKind] = {
             explains=lambda c, k: True,
         ),
         LossKind(
-            "cross_entropy", description="the cross-entropy of softmax outputs, −Σ t log y",
+            "cross_entropy", description="the cross-entropy of softmax outputs",
             per_sample=lambda pairs: -sp.Add(*[t * sp.log(y) for y, t in pairs]),
             derivative=lambda y, t, k: -t / y,
-            derivative_note="the log's derivative is 1/y, so ∂L/∂y = −t/y; through the softmax the δ of each "
-                            "net sums to y − t (for targets that sum to 1)",
+            derivative_note="the log's derivative is one over its argument; through the softmax the δ of each net "
+                            "sums to its output minus its target (for targets that sum to 1)",
+            derivative_tex=r"the log's derivative is $1/§y$, so $\partial §L/\partial §y = -§t/§y$; through the "
+                           r"softmax the $\delta$ of each net sums to $§y - §t$ (for targets that sum to $1$)",
             reduction="sum", requires="softmax", numpy_net_delta="{A} * {T}.sum(axis=1, keepdims=True) - {T}",
             net_delta="{a} Σ_k t_k − t (that is {a} − t for targets that sum to 1)",
             numpy_matrix_loss="-np.sum({T} * ({Z} - {LSE}))",  # {LSE}: each row's log-sum-exp of Z
@@ -370,12 +388,13 @@ LOSSES: dict[str, LossKind] = {
                 f"{t} * ({z} - np.logaddexp.reduce([{', '.join(nets)}], axis=0))" for t, z in pairs) + ")",
         ),
         LossKind(
-            "binary_cross_entropy", description="the binary cross-entropy of sigmoid outputs, "
-                                                "−Σ [t log y + (1 − t) log(1 − y)]",
+            "binary_cross_entropy", description="the binary cross-entropy of sigmoid outputs",
             per_sample=lambda pairs: -sp.Add(*[t * sp.log(y) + (1 - t) * sp.log(1 - y) for y, t in pairs]),
             derivative=lambda y, t, k: (y - t) / (y * (1 - y)),
-            derivative_note="∂L/∂y = −t/y + (1 − t)/(1 − y) = (y − t)/(y(1 − y)); times the sigmoid's "
-                            "y(1 − y), the net's δ is y − t",
+            derivative_note="the logs' derivatives over the output and one minus it; times the sigmoid's "
+                            "derivative the net's δ is the output minus its target",
+            derivative_tex=r"$\partial §L/\partial §y = -§t/§y + (1 - §t)/(1 - §y) = (§y - §t)/(§y(1 - §y))$; times "
+                           r"the sigmoid's $§y(1 - §y)$, the net's $\delta$ is $§y - §t$",
             reduction="sum", requires="sigmoid", numpy_net_delta="{A} - {T}", net_delta="{a} − t",
             numpy_matrix_loss="np.sum(np.logaddexp(0.0, {Z}) - {T} * {Z})",
             latex_vector=r"- \sum_{{k}} \left[{t}_{{k}} \log {a}_{{k}} + (1 - {t}_{{k}}) \log (1 - {a}_{{k}})\right]",

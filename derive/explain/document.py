@@ -28,7 +28,7 @@ from ..core.ops import GROUPS, NEURON_ACTIVATIONS
 from ..printing.printers import LatexPrinter, latex_factor, more_leaves_than
 from .diagram import CONTEXT_MAX, PALETTE, Diagram, highlight, layout, path_colors, path_edges
 from .forms import forward_pieces, times_delta
-from .texmath import BUDGET, Row, chain_rows, number, pack, symbolic_printer, terms, width
+from .texmath import BUDGET, Row, chain_rows, math_prose, number, pack, symbolic_printer, terms, width
 from .worked import Example, worked_example
 
 __all__ = ["MAX_PATHS_LISTED", "Check", "Document", "Mistake", "ParamSection", "PathView", "build"]
@@ -72,7 +72,7 @@ class ParamSection:
     diagram: Diagram
     elided: int  # paths not listed (their products are counted, not written)
     locals: tuple[str, ...]  # LaTeX lines of local derivatives, each "factor = value", packed
-    notes: tuple[str, ...]  # plain text: what the activation and loss derivatives are
+    notes: tuple[str, ...]  # what the activation and loss derivatives are: text with $…$ math
     result: tuple[Row, ...]  # ∂L/∂θ with error signals: Σ ∂c/∂θ δ_c = ...
     delta_form: str  # LaTeX of the last form of `result` alone: x \delta_{z_h}
     deltas: tuple[str, ...]  # LaTeX of the δ terms the result uses (defined once, in §δ)
@@ -90,7 +90,7 @@ class Check:
     title: str  # plain text: what kind of mistake it is
     wrong: str  # LaTeX of the wrong equation
     rows: tuple[Row, ...]  # the same, broken into aligned rows that fit the page
-    why: tuple[str, ...]  # plain text, one line per kind of fault
+    why: tuple[str, ...]  # one line per problem derive check finds: text with $…$ math
 
 
 @dataclass(frozen=True)
@@ -167,6 +167,20 @@ def _mistake(d: Derivation, printer) -> tuple[str, Mistake] | None:
     return None if best is None else (best[1], best[2])
 
 
+def _note(d: Derivation, op, printer, output: str | None) -> str:
+    """An op's derivative in words for the document, a loss's written with the network's own names:
+    its loss, the output `output` and that output's target."""
+    text = op.derivative_tex
+    if "§" in text and output is not None:
+        outputs = dict(d.spec.loss.outputs)
+        for mark, tex in (("§L", printer.name(d.loss)), ("§y", printer.name(output)),
+                          ("§t", printer.name(outputs[output])), ("§K", str(len(outputs)))):
+            text = text.replace(mark, tex)
+        if len(outputs) > 1:
+            text += f" (for ${printer.name(output)}$; the same for every output)"
+    return text
+
+
 def _param_section(d: Derivation, p: str, diagram: Diagram, printer, sym, value: str,
                    mistake) -> ParamSection:
     count = d.path_count(p)  # the paths are counted; only the listed ones are ever enumerated
@@ -178,7 +192,8 @@ def _param_section(d: Derivation, p: str, diagram: Diagram, printer, sym, value:
     grad = latex_factor(Factor(d.loss, p), printer)
     edges = {e.factor: e for e in path_edges(d, p)}  # each local partial on a path once
     local_items = [f"{latex_factor(f, printer)} = {sym.doprint(e.display)}" for f, e in edges.items()]
-    notes = tuple(filter(None, dict.fromkeys(d.equation(e.dst).op.derivative_note for e in edges.values())))
+    output = next((e.src for e in edges.values() if e.dst == d.loss), None)  # one output p reaches
+    notes = tuple(filter(None, dict.fromkeys(_note(d, d.equation(e.dst).op, printer, output) for e in edges.values())))
     uses = d.uses(p)
     leibniz_delta = " + ".join(
         f"{latex_factor(e.factor, printer)} \\, {printer.name(delta_symbol(e.dst).name)}" for e in uses)
@@ -207,12 +222,20 @@ def _checks(d: Derivation, p: str) -> tuple[tuple[Check, ...], str]:
         mistakes = common_mistakes(d, p)
     except EquationError as e:
         return (), f"The common wrong forms of this equation are left out: {e.message}."
+    printer = LatexPrinter(dict(d.spec.latex))
+    names = {n: printer.name(n) for n in (*d.spec.inputs, *d.spec.targets, *d.parameters,
+                                          *(eq.name for eq in d.equations))}
+    names |= {shown: printer.name(n) for n, shown in d.spec.latex if shown not in names}  # as the checker echoes
     out = []
     for m in mistakes:
         lhs, rhs = m.equation.split(" = ", 1)
         pieces = rhs.split(" + ")  # factors hold no " + ": each piece is one path's product
         rows = chain_rows(lhs, [[pieces[0], *("+ " + t for t in pieces[1:])]])
-        out.append(Check(m.title, m.equation, rows, tuple(m.why.splitlines())))
+        problems = m.verdict.problems
+        several = len({p.term for p in problems}) > 1
+        why = tuple((f"in term {q.term}: " if several and q.term else "") + math_prose(q.message, names)
+                    for q in problems)  # every problem, as `derive check` counts them
+        out.append(Check(m.title, m.equation, rows, why))
     return tuple(out), ""
 
 

@@ -66,6 +66,19 @@ def _md(s: str) -> str:
     return "".join(_MD_SPECIAL.get(c, c) for c in " ".join(s.split()))
 
 
+def _prose(escape):
+    r"""A filter for derive's own sentences with math: the text between `$…$` spans escaped by
+    `escape`, the spans kept as LaTeX math (in Markdown too: GitHub and KaTeX read `$…$`).
+
+    >>> print(_prose(_tex)("for $z > 0$ and 0_x otherwise"))
+    for $z > 0$ and 0\_x otherwise
+    """
+    def prose(s: str) -> str:
+        parts = s.split("$")
+        return "$".join(part if k % 2 else escape(part) if part.strip() else part for k, part in enumerate(parts))
+    return prose
+
+
 def _comment(s: str) -> str:
     """Text inside an HTML comment: it cannot close the comment."""
     return " ".join(s.split()).replace("--", "- -").replace(">", "&gt;")
@@ -84,6 +97,8 @@ def render(fmt: str, doc: Document) -> str:
     env.filters["md"] = _md
     env.filters["comment"] = _comment
     env.filters["code"] = _code
+    env.filters["prose_tex"] = _prose(_tex)
+    env.filters["prose_md"] = _prose(lambda t: "".join(_MD_SPECIAL.get(c, c) for c in t))
     env.filters["capitalize_first"] = lambda s: s[:1].upper() + s[1:]
     env.globals["unicode_tex"] = sorted((f"{ord(c):04X}", tex) for c, tex in UNICODE_TEX.items())
     template = FORMATS[fmt] if isinstance(doc, Document) else LAYER_FORMATS[fmt]  # or a LayerDocument

@@ -164,3 +164,61 @@ def tex_text(s: str) -> str:
     parts = _POWER.split(s)  # text, exponent, text, ...: e^z is written as a superscript
     return "".join(rf"\textsuperscript{{{tex_text(p)}}}" if i % 2 else "".join(_TEX_SPECIAL.get(c, c) for c in p)
                    for i, p in enumerate(parts))
+
+
+_TOKEN = re.compile(r"∂([A-Za-z][\w']*)/∂([A-Za-z][\w']*)|([A-Za-z][\w']*)|([→·=−+()²½Σ0-9.,]| )|(.)", re.S)
+_OPS = {"→": r"\to", "·": r"\cdot", "−": "-", "²": "^{2}", "½": r"\tfrac{1}{2}", "Σ": r"\Sigma"}
+
+
+def math_prose(message: str, names: dict[str, str]) -> str:
+    """A plain-text message of derive (derive check's words) as text with $…$ math: each run of the
+    network's names, factors ∂a/∂b and the operators between them typeset with `names` (plain
+    name or spelling -> LaTeX).  The words stay text.
+
+    >>> math_prose("add ∂h1/∂w1 · ∂L/∂h1, the path w1 → h1", {"h1": "h_{1}", "w1": "w_{1}", "L": "L"})
+    'add $\\\\partial h_{1}/\\\\partial w_{1} \\\\cdot \\\\partial L/\\\\partial h_{1}$, the path $w_{1} \\\\to h_{1}$'
+    """
+    tokens = []  # (kind, text, latex): kind "math", "neutral" (may join math) or "text"
+    for m in _TOKEN.finditer(message):
+        num, den, word, op, other = m.groups()
+        if num and num in names and den in names:
+            tokens.append(("math", m.group(0), rf"\partial {names[num]}/\partial {names[den]}"))
+        elif word and word in names and word != "a":  # "a" is English far more often than a node
+            tokens.append(("math", word, names[word]))
+        elif op:
+            tokens.append(("neutral", op, _OPS.get(op, op)))
+        else:
+            tokens.append(("text", m.group(0), ""))
+    out, k = [], 0
+    while k < len(tokens):
+        if tokens[k][0] == "text" or not any(t[0] == "math" for t in _run(tokens, k)):
+            out.append(tokens[k][1])
+            k += 1
+            continue
+        run = _run(tokens, k)
+        lead = []  # a space, or a bracket closing or opening outside the math, stays text
+        while run and run[0][0] == "neutral" and (run[0][1] in " ),:" or _unmatched_open(run)):
+            lead.append(run.pop(0)[1])
+        while run and (run[-1][0] == "neutral" and run[-1][1] in " ,.(" or _unmatched_close(run)):
+            run.pop()  # a trailing space, comma or full stop, or a closing bracket opened outside
+        out.append("".join(lead) + "$" + "".join(t[2] for t in run).strip() + "$")
+        k += len(lead) + len(run)
+    return "".join(out)
+
+
+def _run(tokens, k):
+    run = []
+    while k < len(tokens) and tokens[k][0] != "text":
+        run.append(tokens[k])
+        k += 1
+    return run
+
+
+def _unmatched_close(run) -> bool:
+    text = "".join(t[1] for t in run)
+    return text.endswith(")") and text.count(")") > text.count("(")
+
+
+def _unmatched_open(run) -> bool:
+    text = "".join(t[1] for t in run)
+    return text.startswith("(") and text.count("(") > text.count(")")

@@ -9,7 +9,7 @@ times δ, summed over the samples.
 and gradients, each target) to a number or a 1-D array of N samples.  Names are the spec's
 own; a name that is not a usable Python name is renamed inside the code only.
 
-The loss E_total is half the sum of squared errors, ½Σ(t − y)², summed over the samples.
+The loss E_total is half the sum of squared errors, summed over the samples.
 Activations are evaluated in numerically stable forms (no overflow for large inputs):
 - σ'(z) = σ(z)(1 − σ(z)): the output times one minus the output
 
@@ -192,7 +192,7 @@ def _loss(params, data):
     net_o2 = w7*h1 + w8*h2 + b2
     o2 = 1.0 / (1.0 + np.exp(-np.maximum(net_o2, -709.0)))
 
-    # E_total per sample: half the sum of squared errors, ½Σ(t − y)²
+    # E_total per sample: half the sum of squared errors
     E_total = (1/2)*(t1 - o1)**2 + (1/2)*(t2 - o2)**2
     return float(np.sum(E_total))
 
@@ -233,7 +233,7 @@ def _backprop(params, data, want_loss):
     o2 = 1.0 / (1.0 + np.exp(-np.maximum(net_o2, -709.0)))
     value = None
     if want_loss:
-        # E_total per sample: half the sum of squared errors, ½Σ(t − y)²
+        # E_total per sample: half the sum of squared errors
         E_total = (1/2)*(t1 - o1)**2 + (1/2)*(t2 - o2)**2
         value = float(np.sum(E_total))
 

@@ -9,7 +9,7 @@ times δ, summed over the samples.
 and gradients, each target) to a number or a 1-D array of N samples.  Names are the spec's
 own; a name that is not a usable Python name is renamed inside the code only.
 
-The loss L is half the sum of squared errors, ½Σ(t − y)², summed over the samples.
+The loss L is half the sum of squared errors, summed over the samples.
 Activations are evaluated in numerically stable forms (no overflow for large inputs):
 - σ'(z) = σ(z)(1 − σ(z)): the output times one minus the output
 
@@ -150,7 +150,7 @@ def _loss(params, data):
     z_y = w2*h + b
     yp = 1.0 / (1.0 + np.exp(-np.maximum(z_y, -709.0)))
 
-    # L per sample: half the sum of squared errors, ½Σ(t − y)²
+    # L per sample: half the sum of squared errors
     L = (1/2)*(y - yp)**2
     return float(np.sum(L))
 
@@ -180,7 +180,7 @@ def _backprop(params, data, want_loss):
     yp = 1.0 / (1.0 + np.exp(-np.maximum(z_y, -709.0)))
     value = None
     if want_loss:
-        # L per sample: half the sum of squared errors, ½Σ(t − y)²
+        # L per sample: half the sum of squared errors
         L = (1/2)*(y - yp)**2
         value = float(np.sum(L))
 

@@ -9,7 +9,7 @@ times δ, summed over the samples.
 and gradients, each target) to a number or a 1-D array of N samples.  Names are the spec's
 own; a name that is not a usable Python name is renamed inside the code only.
 
-The loss L is the mean of squared errors over outputs and samples, averaged over the samples.
+The loss L is the mean of squared errors over the outputs, averaged over the samples.
 Activations are evaluated in numerically stable forms (no overflow for large inputs):
 - tanh'(z) = 1 − tanh²(z): one minus the output squared
 
@@ -367,7 +367,7 @@ def _loss(params, data):
     o1 = w1*c1 + w2*c2 + w3*c3 + w4*c4 + s1*x1 + bo
     o2 = w5*c1 + w6*c2 + w7*c3 + w8*c4 + bo
 
-    # L per sample: the mean of squared errors over outputs and samples
+    # L per sample: the mean of squared errors over the outputs
     L = (1/2)*(t1 - o1)**2 + (1/2)*(t2 - o2)**2
     return float(np.mean(L))
 
@@ -455,7 +455,7 @@ def _backprop(params, data, want_loss):
     o2 = w5*c1 + w6*c2 + w7*c3 + w8*c4 + bo
     value = None
     if want_loss:
-        # L per sample: the mean of squared errors over outputs and samples
+        # L per sample: the mean of squared errors over the outputs
         L = (1/2)*(t1 - o1)**2 + (1/2)*(t2 - o2)**2
         value = float(np.mean(L))
 

@@ -9,7 +9,7 @@ times δ, summed over the samples.
 and gradients, each target) to a number or a 1-D array of N samples.  Names are the spec's
 own; a name that is not a usable Python name is renamed inside the code only.
 
-The loss SSR is the sum of squared errors, Σ(t − y)², summed over the samples.
+The loss SSR is the sum of squared errors, summed over the samples.
 Activations are evaluated in numerically stable forms (no overflow for large inputs):
 - softplus'(z) = e^z/(1 + e^z), the logistic sigmoid of z
 
@@ -169,7 +169,7 @@ def _loss(params, data):
     y2 = np.logaddexp(0.0, x2)
     predicted = w3*y1 + w4*y2 + b3
 
-    # SSR per sample: the sum of squared errors, Σ(t − y)²
+    # SSR per sample: the sum of squared errors
     SSR = (observed - predicted)**2
     return float(np.sum(SSR))
 
@@ -204,7 +204,7 @@ def _backprop(params, data, want_loss):
     predicted = w3*y1 + w4*y2 + b3
     value = None
     if want_loss:
-        # SSR per sample: the sum of squared errors, Σ(t − y)²
+        # SSR per sample: the sum of squared errors
         SSR = (observed - predicted)**2
         value = float(np.sum(SSR))
 
