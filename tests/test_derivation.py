@@ -50,7 +50,7 @@ def test_pretty_is_the_show_output(mazur):
     text = derive.pretty(mazur, ["w5"])
     assert "∂E_total/∂w5: 1 path from w5 to E_total" in text
     # only the error signals w5's gradient is built from
-    assert "δ_net_o1 = o1*(1 - o1) · δ_o1" in text and "δ_h1" not in text and "δ_o2" not in text
+    assert "δ_net_o1 = o1·(1 - o1) · δ_o1" in text and "δ_h1" not in text and "δ_o2" not in text
     assert "δ_h1 = w5 · δ_net_o1 + w7 · δ_net_o2" in derive.pretty(mazur, ["w1"])
 
 

@@ -371,3 +371,11 @@ def test_templates_write_no_math_of_their_own():
         text = t.read_text()
         found = re.findall(r"\\(?:frac|partial|delta|theta|alpha|sigma|sum|prod|tanh|log)\b", text)
         assert not found, f"{t.name} writes math itself: {sorted(set(found))}"
+
+
+def test_a_parameter_asked_for_twice_gets_one_section_and_a_single_path_no_sum():
+    d = _derivation("mazur")
+    doc = build(d, ["w5", "w5"], numbers=False)
+    assert [p.name for p in doc.params] == ["w5"]
+    tex = render("tex", doc)
+    assert "One path, so one product of local derivatives:" in tex and "per path, summed" not in tex

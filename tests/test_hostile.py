@@ -318,12 +318,14 @@ def test_a_terminated_build_leaves_no_tex_folder_and_no_pdflatex(tmp_path):
                                           - before):
         time.sleep(0.05)  # wait until pdflatex's folder exists: the build is typesetting
     proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=60) != 0
+    assert proc.wait(timeout=60) != 0, proc.stderr.read()
     time.sleep(0.5)
-    assert set(glob.glob(os.path.join(tempfile.gettempdir(), "derive-tex-*"))) - before == set()
+    left = set(glob.glob(os.path.join(tempfile.gettempdir(), "derive-tex-*"))) - before
+    assert left == set(), (left, [os.listdir(f) for f in left], proc.stderr.read())
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*"))
-    ps = subprocess.run(["ps", "-eo", "ppid,comm"], capture_output=True, text=True, check=False).stdout
-    assert not [line for line in ps.splitlines() if "pdflatex" in line and line.split()[0] == "1"]
+    ps = subprocess.run(["ps", "-eo", "pid,ppid,etimes,comm"], capture_output=True, text=True, check=False).stdout
+    orphans = [line for line in ps.splitlines() if "pdflatex" in line and line.split()[1] == "1"]
+    assert not orphans, orphans
 
 
 # -- 2. user text is escaped for the format it lands in -----------------------------------------

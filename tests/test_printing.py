@@ -35,10 +35,10 @@ def test_sums_put_positive_terms_first():
 def test_user_names_are_never_parsed():
     # names SymPy's parser would treat specially stay plain symbols in print
     assert latex(symbol("E") + symbol("I") + symbol("S")) == "E + I + S"
-    assert text(symbol("lambda") * symbol("Q")) == "Q*lambda"
+    assert text(symbol("lambda") * symbol("Q")) == "Q·lambda"
 
 
 def test_relu_derivative_reads_as_an_indicator():
     z = symbol("z_h")
     assert latex(sp.Heaviside(z, 0)) == r"\mathbf{1}\left[z_{h} > 0\right]"
-    assert text(sp.Heaviside(z, 0) * symbol("w")) == "w*[z_h > 0]"
+    assert text(sp.Heaviside(z, 0) * symbol("w")) == "w·[z_h > 0]"

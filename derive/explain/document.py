@@ -136,6 +136,12 @@ class Document:
     penalty: str = ""  # LaTeX of the L2 penalty, \frac{\lambda}{2} \sum w^2 with λ's value; "" without
     penalty_gradient: str = ""  # LaTeX of what it adds to a weight's gradient: \lambda w
 
+    @property
+    def update_rule(self) -> tuple[Row, Row]:
+        """step_θ = ∂L/∂θ × α and θ_new = θ − step_θ, for a network with too many parameters to list."""
+        return (Row(r"\text{step}_{\theta}", rf"= {self.notation.gradient} \times \alpha"),
+                Row(r"\theta^{\text{new}}", r"= \theta - \text{step}_{\theta}"))
+
 
 def _mistake(d: Derivation, printer) -> tuple[str, Mistake] | None:
     """The parameter whose section carries the seed Q&A's note, and the note's pieces.
@@ -268,7 +274,7 @@ def build(d: Derivation, params=None, numbers: bool = True) -> Document:
     names = dict(spec.latex)
     printer = LatexPrinter(names)
     sym = symbolic_printer(names)
-    chosen = tuple(params) if params else d.parameters
+    chosen = tuple(dict.fromkeys(params)) if params else d.parameters  # -p w5 -p w5: one section
     for p in chosen:
         if p not in d.parameters:
             raise KeyError(f"{p!r} is not a parameter; parameters are {', '.join(d.parameters)}")

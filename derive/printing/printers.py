@@ -15,6 +15,7 @@ so a loss derivative reads −(t1 − o1) as in the classic derivations.
 from __future__ import annotations
 
 import itertools
+import re
 
 import sympy as sp
 from sympy.printing.latex import LatexPrinter as _SympyLatex
@@ -62,7 +63,19 @@ class LatexPrinter(PositiveFirst, _SympyLatex):
 
 
 class TextPrinter(PositiveFirst, _SympyStr):
-    """Plain text for the terminal: the user's names, sums positive-first."""
+    """Plain text for the terminal: the user's names, sums positive-first, products with · and
+    squares as ² (not Python's * and **: the terminal shows formulas, not code).
+
+    >>> x, y = sp.symbols("x y")
+    >>> TextPrinter().doprint((y - x) ** 2 / 2 + x * y ** 3)
+    'x·y³ + (y - x)²/2'
+    """
+
+    def doprint(self, expr) -> str:
+        out = super().doprint(expr)
+        for power, sup in (("**2", "²"), ("**3", "³")):
+            out = re.sub(re.escape(power) + r"(?![\d.])", sup, out)
+        return out.replace("**", "^").replace("*", "·")
 
     def _print_Heaviside(self, expr):
         return f"[{self._print(expr.args[0])} > 0]"

@@ -240,27 +240,27 @@ def _backprop(params, data, want_loss):
     # error signals, each once, from the loss backwards
     # δ_o2 = ∂E_total/∂o2 = -(t2 - o2)
     delta_o2 = o2 - t2
-    # ∂o2/∂net_o2 = o2*(1 - o2)
+    # ∂o2/∂net_o2 = o2·(1 - o2)
     do2_dnet_o2 = o2 * (1.0 - o2)
-    # δ_net_o2 = ∂E_total/∂net_o2 = o2*(1 - o2)·δ_o2
+    # δ_net_o2 = ∂E_total/∂net_o2 = o2·(1 - o2)·δ_o2
     delta_net_o2 = do2_dnet_o2*delta_o2
     # δ_o1 = ∂E_total/∂o1 = -(t1 - o1)
     delta_o1 = o1 - t1
-    # ∂o1/∂net_o1 = o1*(1 - o1)
+    # ∂o1/∂net_o1 = o1·(1 - o1)
     do1_dnet_o1 = o1 * (1.0 - o1)
-    # δ_net_o1 = ∂E_total/∂net_o1 = o1*(1 - o1)·δ_o1
+    # δ_net_o1 = ∂E_total/∂net_o1 = o1·(1 - o1)·δ_o1
     delta_net_o1 = do1_dnet_o1*delta_o1
     # δ_h2 = ∂E_total/∂h2 = w6·δ_net_o1 + w8·δ_net_o2
     delta_h2 = w6*delta_net_o1 + w8*delta_net_o2
-    # ∂h2/∂net_h2 = h2*(1 - h2)
+    # ∂h2/∂net_h2 = h2·(1 - h2)
     dh2_dnet_h2 = h2 * (1.0 - h2)
-    # δ_net_h2 = ∂E_total/∂net_h2 = h2*(1 - h2)·δ_h2
+    # δ_net_h2 = ∂E_total/∂net_h2 = h2·(1 - h2)·δ_h2
     delta_net_h2 = dh2_dnet_h2*delta_h2
     # δ_h1 = ∂E_total/∂h1 = w5·δ_net_o1 + w7·δ_net_o2
     delta_h1 = w5*delta_net_o1 + w7*delta_net_o2
-    # ∂h1/∂net_h1 = h1*(1 - h1)
+    # ∂h1/∂net_h1 = h1·(1 - h1)
     dh1_dnet_h1 = h1 * (1.0 - h1)
-    # δ_net_h1 = ∂E_total/∂net_h1 = h1*(1 - h1)·δ_h1
+    # δ_net_h1 = ∂E_total/∂net_h1 = h1·(1 - h1)·δ_h1
     delta_net_h1 = dh1_dnet_h1*delta_h1
 
     # gradients: local partial times δ, summed over the samples

@@ -187,15 +187,15 @@ def _backprop(params, data, want_loss):
     # error signals, each once, from the loss backwards
     # δ_yp = ∂L/∂yp = -(y - yp)
     delta_yp = yp - y
-    # ∂yp/∂z_y = yp*(1 - yp)
+    # ∂yp/∂z_y = yp·(1 - yp)
     dyp_dz_y = yp * (1.0 - yp)
-    # δ_z_y = ∂L/∂z_y = yp*(1 - yp)·δ_yp
+    # δ_z_y = ∂L/∂z_y = yp·(1 - yp)·δ_yp
     delta_z_y = dyp_dz_y*delta_yp
     # δ_h = ∂L/∂h = w2·δ_z_y
     delta_h = w2*delta_z_y
-    # ∂h/∂z_h = h*(1 - h)
+    # ∂h/∂z_h = h·(1 - h)
     dh_dz_h = h * (1.0 - h)
-    # δ_z_h = ∂L/∂z_h = h*(1 - h)·δ_h
+    # δ_z_h = ∂L/∂z_h = h·(1 - h)·δ_h
     delta_z_h = dh_dz_h*delta_h
 
     # gradients: local partial times δ, summed over the samples

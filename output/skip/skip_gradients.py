@@ -466,51 +466,51 @@ def _backprop(params, data, want_loss):
     delta_o1 = o1 - t1
     # δ_c4 = ∂L/∂c4 = w4·δ_o1 + w8·δ_o2
     delta_c4 = w4*delta_o1 + w8*delta_o2
-    # ∂c4/∂z_c4 = 1 - c4**2
+    # ∂c4/∂z_c4 = 1 - c4²
     dc4_dz_c4 = 1.0 - c4 * c4
-    # δ_z_c4 = ∂L/∂z_c4 = (1 - c4**2)·δ_c4
+    # δ_z_c4 = ∂L/∂z_c4 = (1 - c4²)·δ_c4
     delta_z_c4 = dc4_dz_c4*delta_c4
     # δ_c3 = ∂L/∂c3 = w3·δ_o1 + w7·δ_o2
     delta_c3 = w3*delta_o1 + w7*delta_o2
-    # ∂c3/∂z_c3 = 1 - c3**2
+    # ∂c3/∂z_c3 = 1 - c3²
     dc3_dz_c3 = 1.0 - c3 * c3
-    # δ_z_c3 = ∂L/∂z_c3 = (1 - c3**2)·δ_c3
+    # δ_z_c3 = ∂L/∂z_c3 = (1 - c3²)·δ_c3
     delta_z_c3 = dc3_dz_c3*delta_c3
     # δ_c2 = ∂L/∂c2 = w2·δ_o1 + w6·δ_o2
     delta_c2 = w2*delta_o1 + w6*delta_o2
-    # ∂c2/∂z_c2 = 1 - c2**2
+    # ∂c2/∂z_c2 = 1 - c2²
     dc2_dz_c2 = 1.0 - c2 * c2
-    # δ_z_c2 = ∂L/∂z_c2 = (1 - c2**2)·δ_c2
+    # δ_z_c2 = ∂L/∂z_c2 = (1 - c2²)·δ_c2
     delta_z_c2 = dc2_dz_c2*delta_c2
     # δ_c1 = ∂L/∂c1 = w1·δ_o1 + w5·δ_o2
     delta_c1 = w1*delta_o1 + w5*delta_o2
-    # ∂c1/∂z_c1 = 1 - c1**2
+    # ∂c1/∂z_c1 = 1 - c1²
     dc1_dz_c1 = 1.0 - c1 * c1
-    # δ_z_c1 = ∂L/∂z_c1 = (1 - c1**2)·δ_c1
+    # δ_z_c1 = ∂L/∂z_c1 = (1 - c1²)·δ_c1
     delta_z_c1 = dc1_dz_c1*delta_c1
     # δ_a4 = ∂L/∂a4 = v4·δ_z_c1 + v8·δ_z_c2 + v12·δ_z_c3 + v16·δ_z_c4
     delta_a4 = v4*delta_z_c1 + v8*delta_z_c2 + v12*delta_z_c3 + v16*delta_z_c4
-    # ∂a4/∂z_a4 = 1 - a4**2
+    # ∂a4/∂z_a4 = 1 - a4²
     da4_dz_a4 = 1.0 - a4 * a4
-    # δ_z_a4 = ∂L/∂z_a4 = (1 - a4**2)·δ_a4
+    # δ_z_a4 = ∂L/∂z_a4 = (1 - a4²)·δ_a4
     delta_z_a4 = da4_dz_a4*delta_a4
     # δ_a3 = ∂L/∂a3 = v3·δ_z_c1 + v7·δ_z_c2 + v11·δ_z_c3 + v15·δ_z_c4
     delta_a3 = v3*delta_z_c1 + v7*delta_z_c2 + v11*delta_z_c3 + v15*delta_z_c4
-    # ∂a3/∂z_a3 = 1 - a3**2
+    # ∂a3/∂z_a3 = 1 - a3²
     da3_dz_a3 = 1.0 - a3 * a3
-    # δ_z_a3 = ∂L/∂z_a3 = (1 - a3**2)·δ_a3
+    # δ_z_a3 = ∂L/∂z_a3 = (1 - a3²)·δ_a3
     delta_z_a3 = da3_dz_a3*delta_a3
     # δ_a2 = ∂L/∂a2 = v2·δ_z_c1 + v6·δ_z_c2 + v10·δ_z_c3 + v14·δ_z_c4
     delta_a2 = v2*delta_z_c1 + v6*delta_z_c2 + v10*delta_z_c3 + v14*delta_z_c4
-    # ∂a2/∂z_a2 = 1 - a2**2
+    # ∂a2/∂z_a2 = 1 - a2²
     da2_dz_a2 = 1.0 - a2 * a2
-    # δ_z_a2 = ∂L/∂z_a2 = (1 - a2**2)·δ_a2
+    # δ_z_a2 = ∂L/∂z_a2 = (1 - a2²)·δ_a2
     delta_z_a2 = da2_dz_a2*delta_a2
     # δ_a1 = ∂L/∂a1 = v1·δ_z_c1 + v5·δ_z_c2 + v9·δ_z_c3 + v13·δ_z_c4
     delta_a1 = v1*delta_z_c1 + v5*delta_z_c2 + v9*delta_z_c3 + v13*delta_z_c4
-    # ∂a1/∂z_a1 = 1 - a1**2
+    # ∂a1/∂z_a1 = 1 - a1²
     da1_dz_a1 = 1.0 - a1 * a1
-    # δ_z_a1 = ∂L/∂z_a1 = (1 - a1**2)·δ_a1
+    # δ_z_a1 = ∂L/∂z_a1 = (1 - a1²)·δ_a1
     delta_z_a1 = da1_dz_a1*delta_a1
 
     # gradients: local partial times δ, summed over the samples

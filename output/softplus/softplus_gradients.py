@@ -209,7 +209,7 @@ def _backprop(params, data, want_loss):
         value = float(np.sum(SSR))
 
     # error signals, each once, from the loss backwards
-    # δ_predicted = ∂SSR/∂predicted = -2*(observed - predicted)
+    # δ_predicted = ∂SSR/∂predicted = -2·(observed - predicted)
     delta_predicted = 2*(predicted - observed)
     # δ_y2 = ∂SSR/∂y2 = w4·δ_predicted
     delta_y2 = w4*delta_predicted
