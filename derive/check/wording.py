@@ -99,5 +99,5 @@ def constant_words(c: Fraction) -> str:
 
 def short(expr) -> str:
     """A local partial as the report writes it: h1(1 − h1), −(t1 − o1)."""
-    s = text_of(expr).replace("*(", "(").replace("*", "·").replace(" - ", " − ")
+    s = text_of(expr).replace("·(", "(").replace(" - ", " − ")
     return "−" + s[1:] if s.startswith("-") else s

@@ -20,13 +20,15 @@ except the node labels, which come from the printer.
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, replace
 
 from ..core.derivation import Derivation
 from ..core.ops import GROUPS
 from ..printing.printers import LatexPrinter
 
-__all__ = ["PALETTE", "DEdge", "DNode", "Diagram", "Stroke", "highlight", "layout", "path_colors"]
+__all__ = ["PALETTE", "DEdge", "DNode", "Diagram", "Flow", "Stroke", "flow", "highlight", "layout", "path_colors",
+           "unicode_name"]
 
 # Colour-blind safe (Okabe–Ito), one per path; more paths than colours are drawn in the first.
 PALETTE = (("pathA", "D55E00"), ("pathB", "0072B2"), ("pathC", "009E73"), ("pathD", "CC79A7"),
@@ -245,3 +247,59 @@ def highlight(diagram: Diagram, d: Derivation, param: str, context: bool = True)
         nodes = tuple(n if n.id in ends or n.color else replace(n, faded=True)
                       for n in nodes if n.kind != "bias" or n.id in ends)
     return Diagram(nodes, tuple(edges), highlighted=True)
+
+
+_SUB = dict(zip("0123456789aehijklmnoprstuvx+-=()", "₀₁₂₃₄₅₆₇₈₉ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ₊₋₌₍₎"))
+_GREEK_TEXT = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "eta": "η", "theta": "θ",
+               "lambda": "λ", "mu": "μ", "pi": "π", "rho": "ρ", "sigma": "σ", "tau": "τ", "phi": "φ",
+               "psi": "ψ", "omega": "ω", "Delta": "Δ", "Sigma": "Σ", "Omega": "Ω"}
+
+
+def unicode_name(tex: str, plain: str) -> str:
+    r"""A typeset name as text for a diagram that cannot typeset (Mermaid): w_{1} as w₁,
+    \mathit{net}_{h1} as netₕ₁, y' as y′; `plain` (the spec's name) when it is more than that.
+
+    >>> unicode_name(r"\mathit{net}_{h1}", "net_h1"), unicode_name("y'", "yp"), unicode_name(r"E_{\mathrm{total}}", "E_total")
+    ('netₕ₁', 'y′', 'Eₜₒₜₐₗ')
+    """
+    s = re.sub(r"\\math(?:it|rm)\{([A-Za-z]+)\}", r"\1", tex)
+    s = re.sub(r"\\([A-Za-z]+)", lambda m: _GREEK_TEXT.get(m.group(1), m.group(0)), s).replace("'", "′")
+    m = re.fullmatch(r"([^_{}\\]+)(?:_\{([^{}\\]+)\}|_([^{}\\]))?", s)
+    if not m:
+        return plain
+    head, sub = m.group(1), m.group(2) or m.group(3) or ""
+    if all(c in _SUB for c in sub):
+        return head + "".join(_SUB[c] for c in sub)
+    return plain
+
+
+@dataclass(frozen=True)
+class Flow:
+    """The diagram as Mermaid draws it: one node per input, neuron, parameter and loss (a bias
+    shared by several neurons is one node with an edge to each), labels as text."""
+
+    nodes: tuple[tuple[str, str, str], ...]  # (id, kind, label)
+    edges: tuple[tuple[str, str, str, str], ...]  # (source id, destination id, label, style: "weight", "bias" or "plain")
+
+
+def flow(diagram: Diagram, printer) -> Flow:
+    def label(name: str) -> str:
+        return unicode_name(printer.name(name), name).replace('"', "'")
+
+    bias_id: dict[str, str] = {}
+    nodes = []
+    for n in diagram.nodes:
+        if n.kind == "bias":
+            if n.name in bias_id:
+                continue
+            bias_id[n.name] = n.id
+            nodes.append((n.id, "bias", label(n.name)))
+        elif n.kind == "neuron" and " → " in n.text:
+            net, out = n.text.split(" → ")
+            nodes.append((n.id, "neuron", f"{label(net)} → {label(out)}"))
+        else:
+            nodes.append((n.id, n.kind, label(n.name)))
+    ids = {n.id: bias_id[n.name] for n in diagram.nodes if n.kind == "bias"}
+    edges = tuple((ids.get(e.src_node, e.src_node), e.dst_node, label(e.text) if e.label else "",
+                   "weight" if e.label else "bias" if e.param else "plain") for e in diagram.edges)
+    return Flow(tuple(nodes), edges)

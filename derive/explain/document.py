@@ -26,7 +26,7 @@ from ..check.parse import EquationError
 from ..core.derivation import Chain, Derivation, Factor, delta_symbol
 from ..core.ops import GROUPS, NEURON_ACTIVATIONS
 from ..printing.printers import LatexPrinter, latex_factor, more_leaves_than
-from .diagram import CONTEXT_MAX, PALETTE, Diagram, highlight, layout, path_colors, path_edges
+from .diagram import CONTEXT_MAX, PALETTE, Diagram, Flow, flow, highlight, layout, path_colors, path_edges
 from .forms import forward_pieces, times_delta
 from .texmath import BUDGET, Row, chain_rows, math_prose, number, pack, symbolic_printer, terms, width
 from .worked import Example, worked_example
@@ -135,6 +135,7 @@ class Document:
     notation: Notation
     penalty: str = ""  # LaTeX of the L2 penalty, \frac{\lambda}{2} \sum w^2 with λ's value; "" without
     penalty_gradient: str = ""  # LaTeX of what it adds to a weight's gradient: \lambda w
+    flow: Flow | None = None  # the diagram for Mermaid (Markdown)
 
     @property
     def update_rule(self) -> tuple[Row, Row]:
@@ -303,4 +304,4 @@ def build(d: Derivation, params=None, numbers: bool = True) -> Document:
         _legend(d, printer, diagram.crowded), forward, deltas, sections, overview, updates,
         number(spec.train.learning_rate), example, _notation(d, names),
         *((rf"\frac{{\lambda}}{{2}} \sum w^{{2}}, \ \lambda = {number(spec.loss.l2)}", r"\lambda w")
-          if spec.penalized else ("", "")))
+          if spec.penalized else ("", "")), flow(diagram, printer))
