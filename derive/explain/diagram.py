@@ -168,8 +168,10 @@ def layout(d: Derivation, names=None) -> Diagram:
         k = outgoing[src].index(link)
         # labels of edges leaving one node sit at different distances along them, so they do not pile up
         at = 0.5 if len(outgoing[src]) == 1 else 0.28 + 0.4 * k / (len(outgoing[src]) - 1)
+        if span > 1:  # an edge that skips columns arcs over them, high enough to clear their boxes
+            at = 0.5  # and their bias labels, with its weight at the top of the arc
         edges.append(DEdge((src, dst), ids[src], ids[dst], end(src, "east", link, outgoing), end(dst, "west", link, incoming),
-                           printer.name(label), label, f"{at:.2f}", "bend left=22" if span > 1 else "",
+                           printer.name(label), label, f"{at:.2f}", "bend left=60" if span > 1 else "",
                            "" if to_loss else label,
                            max(len(outgoing[src]), len(incoming[dst])) > CROWDED))
     boxes = [(n, n.net if n in softmax else n.name) for n in spec.neurons if n.bias]
