@@ -2,7 +2,7 @@
 derive's own pdflatex runs, read back with pdftotext.
 
 It fails on "??" anywhere in the text, an undefined reference or a "Rerun" request left in the
-last log, an overfull box over 1 pt, a contents line or an overview row whose page number is not
+last log, an overfull box over 1 pt or a word outside the margins, a contents line or an overview row whose page number is not
 the page its section is really on, and raw terminal notation in the .tex (∂ outside math, an
 underscore in running text, `**`).  Skips without pdflatex/pdftotext, fails under
 DERIVE_REQUIRE_TEX=1 (.ci/run sets it).
@@ -20,7 +20,7 @@ import derive
 from derive.explain.document import build
 from derive.explain.render import RERUN, render, typeset
 
-from .test_pdf import _need
+from .test_pdf import _need, outside_margins
 
 ROOT = Path(__file__).resolve().parent
 SPECS = sorted((ROOT.parent / "examples").glob("*.toml")) + sorted((ROOT / "specs").glob("*.toml"))
@@ -85,25 +85,25 @@ def document(request, tmp_path_factory):
     pdf, log = typeset(tex, d.spec.name)
     path = tmp_path_factory.mktemp(d.spec.name) / f"{d.spec.name}.pdf"
     path.write_bytes(pdf)
-    return d, tex, log, pages(path)
+    return d, tex, log, pages(path), path
 
 
 def test_no_question_marks_undefined_references_or_reruns(document):
-    d, tex, log, texts = document
+    d, tex, log, texts, _ = document
     assert not any("??" in t for t in texts), [i for i, t in enumerate(texts, 1) if "??" in t]
     assert "undefined" not in log.lower().replace("undefined control", ""), d.spec.name
     assert not RERUN.search(log), RERUN.search(log).group(0)
 
 
 def test_no_overfull_box_over_a_point(document):
-    d, tex, log, texts = document
+    d, tex, log, texts, _ = document
     bad = [m.group(0) for m in re.finditer(r"Overfull \\[hv]box \(([\d.]+)pt too \w+\)[^\n]*", log)
            if float(m.group(1)) > OVERFULL_PT]
     assert not bad, bad[:3]
 
 
 def test_contents_and_overview_send_the_reader_to_the_right_page(document):
-    d, tex, log, texts = document
+    d, tex, log, texts, _ = document
     toc = contents(texts)
     assert toc, "no contents"
     real = real_pages(texts, {k: title for k, (title, _) in toc.items()})
@@ -128,10 +128,16 @@ def prose(tex: str) -> str:
 
 
 def test_no_terminal_notation_in_running_text(document):
-    d, tex, log, texts = document
+    d, tex, log, texts, _ = document
     text = prose(tex)
     for pattern, what in RAW:
         hit = pattern.search(text)
         assert not hit, f"{what}: …{text[max(0, hit.start() - 80):hit.end() + 40]}…"
     hit = re.search(r"(?<!\\)_", text)
     assert not hit, f"an underscore in text: …{text[max(0, hit.start() - 80):hit.end() + 40]}…"
+
+
+def test_no_word_outside_the_margins(document):
+    """A displayed equation too wide for the page is not always an overfull box in the log."""
+    d, tex, log, texts, pdf = document
+    assert not outside_margins(pdf), outside_margins(pdf)[:5]
