@@ -379,3 +379,14 @@ def test_a_parameter_asked_for_twice_gets_one_section_and_a_single_path_no_sum()
     assert [p.name for p in doc.params] == ["w5"]
     tex = render("tex", doc)
     assert "One path, so one product of local derivatives:" in tex and "per path, summed" not in tex
+
+
+def test_math_prose_keeps_english_words_and_typesets_names_of_any_spelling():
+    """Found in review: nodes named like English words, names starting with _, a / and unspaced operators."""
+    from derive.explain.texmath import math_prose
+    names = {"path": r"\mathit{path}", "one": r"\mathit{one}", "_h": "h", "h1": "h_{1}", "w1": "w_{1}",
+             "o1": "o_{1}", "t1": "t_{1}"}
+    said = math_prose("a path can start at a parameter but never passes through one", names)
+    assert "$" not in said
+    assert math_prose("connection _h → h1", names) == r"connection $h \to h_{1}$"
+    assert math_prose("−t1/o1 and h1·w1", names) == r"$-t_{1}/o_{1}$ and $h_{1}\cdot w_{1}$"

@@ -290,6 +290,9 @@ def test_a_dense_loss_named_like_one_of_its_weights_is_a_spec_error():
     with pytest.raises(derive.SpecError, match=r"loss.name: 'w3' is already used as a weight"):
         derive.loads(text.format("w3"))
     assert derive.loads(text.format("w5")).loss.name == "w5"  # 2-2 has w1 … w4
+    target = 'name = "n"\n[dense]\nsizes = [2, 1]\nbias = "none"\n[loss]\nkind = "sse"\noutputs = { o1 = "w1" }\n'
+    with pytest.raises(derive.SpecError, match=r"loss.outputs.o1: 'w1' is already used as a weight"):
+        derive.loads(target)  # found in review: a target may not be named like a weight either
 
 
 def test_complex_none_ragged_and_nan_arguments_are_named():
@@ -303,8 +306,12 @@ def test_complex_none_ragged_and_nan_arguments_are_named():
             m.gradients(params, given)
     P = {p: 0.0 for p in scalar.PARAMETERS}
     D = {k: np.ones(2) for k in (*scalar.INPUTS, *scalar.TARGETS)}
-    with pytest.raises(ValueError, match=r"params\['w1'\]: expected real numbers, got complex"):
-        scalar.gradients({**P, "w1": 1j}, D)
+    for bad, says in [(1j, "expected real numbers, got complex"), (np.complex128(0.4 + 1j), "expected real numbers, got complex"),
+                      ("0.4", "expected numbers, got text")]:  # found in review: NumPy complex, text
+        with pytest.raises(ValueError, match=r"params\['w1'\]: " + says):
+            scalar.gradients({**P, "w1": bad}, D)
+    ok = scalar.gradients({**P, "w1": np.float32(0.5), "w2": np.int64(1), "b1": True}, D)  # real NumPy scalars
+    assert ok == scalar.gradients({**P, "w1": 0.5, "w2": 1.0, "b1": 1.0}, D)
     for f in (scalar.loss, scalar.gradients):  # not "an activation's output is too large"
         with pytest.raises(ValueError, match=r"data\['t2'\]: expected finite numbers"):
             f(P, {**D, "t2": np.array([1.0, np.nan])})

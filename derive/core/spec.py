@@ -462,10 +462,13 @@ class _Reader:
             targets[t] = o
             claim(t, "a target", f"loss.outputs.{o}")
         claim(loss.name, "the loss", "loss.name")
-        if dense:  # its weights are w1 … wK, generated: only the loss's name can be one of them
-            m = re.fullmatch(r"w([1-9][0-9]*)", loss.name)
-            if m and int(m[1]) <= sum(len(n.inputs) for n in neurons):
-                self.err("loss.name", f"{loss.name!r} is already used as a weight; the loss needs a name of its own")
+        if dense:  # its weights are w1 … wK, generated: only the names the user chose can be one of them
+            count = sum(len(n.inputs) for n in neurons)
+            chosen = [(f"loss.outputs.{o}", t, "target") for o, t in loss.outputs] + [("loss.name", loss.name, "loss")]
+            for where, name, what in chosen:
+                m = re.fullmatch(r"w([1-9][0-9]*)", name)
+                if m and int(m[1]) <= count:
+                    self.err(where, f"{name!r} is already used as a weight; the {what} needs a name of its own")
         for i, n in enumerate(neurons):
             for src, w in () if dense else n.inputs:
                 if w in owner:

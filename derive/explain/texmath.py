@@ -166,8 +166,14 @@ def tex_text(s: str) -> str:
                    for i, p in enumerate(parts))
 
 
-_TOKEN = re.compile(r"∂([A-Za-z][\w']*)/∂([A-Za-z][\w']*)|([A-Za-z][\w']*)|([→·=−+()²½Σ0-9.,]| )|(.)", re.S)
-_OPS = {"→": r"\to", "·": r"\cdot", "−": "-", "²": "^{2}", "½": r"\tfrac{1}{2}", "Σ": r"\Sigma"}
+_TOKEN = re.compile(r"∂([A-Za-z_][\w']*)/∂([A-Za-z_][\w']*)|([A-Za-z_][\w']*)|([→·=−+/()²½Σ0-9.,]| )|(.)", re.S)
+_OPS = {"→": r"\to ", "·": r"\cdot ", "−": "-", "²": "^{2}", "½": r"\tfrac{1}{2}", "Σ": r"\Sigma "}
+# words of derive check's messages: a node or parameter named like one stays a word there
+# ("a path can start at a parameter", whatever the network calls its nodes)
+_ENGLISH = frozenset("""a an and are as at be but by can change changes chain connection does each factor
+    for from goes has in independent input is it its link links loss missing never no node nodes not of on one
+    only or output parameter parameters passes path paths product products scales so start starts takes than that
+    the this through to term terms variable vanishes weight when with""".split())
 
 
 def math_prose(message: str, names: dict[str, str]) -> str:
@@ -183,7 +189,7 @@ def math_prose(message: str, names: dict[str, str]) -> str:
         num, den, word, op, other = m.groups()
         if num and num in names and den in names:
             tokens.append(("math", m.group(0), rf"\partial {names[num]}/\partial {names[den]}"))
-        elif word and word in names and word != "a":  # "a" is English far more often than a node
+        elif word and word in names and word not in _ENGLISH:
             tokens.append(("math", word, names[word]))
         elif op:
             tokens.append(("neutral", op, _OPS.get(op, op)))

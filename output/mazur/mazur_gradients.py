@@ -87,6 +87,8 @@ def _array(value, what):
     """`value` as a float array; a clear ValueError for None, text, NaN or infinity."""
     if np.iscomplexobj(value):
         raise ValueError(f"{what}: expected real numbers, got complex ones")
+    if type(value) in (str, bytes):  # np.asarray would read "0.4" as a number
+        raise ValueError(f"{what}: expected numbers, got text")
     try:
         a = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
@@ -104,6 +106,13 @@ def _check(params, data, names=INPUTS):
         if _array(params[p], f"params[{p!r}]").ndim:
             raise ValueError(f"params[{p!r}] is an array: expected one number")
     _samples(data, names)
+
+
+def _real(params, data):
+    """Parameters other than Python numbers (NumPy scalars, arrays, text) checked by _check, which
+    names a complex number, an array or text; float() would cast a NumPy complex with a warning."""
+    if not all(isinstance(params[p], (float, int)) for p in PARAMETERS):
+        _check(params, data)
 
 
 def _finite(value, grads, what, params, data):
@@ -126,7 +135,7 @@ def forward(params, data):
 
 
 def _forward(params, data):
-    # float(): a complex number or an array is a TypeError, which _check then explains
+    _real(params, data)
     w1 = float(params["w1"])
     w2 = float(params["w2"])
     w3 = float(params["w3"])
@@ -171,7 +180,7 @@ def loss(params, data):
 
 
 def _loss(params, data):
-    # float(): a complex number or an array is a TypeError, which _check then explains
+    _real(params, data)
     w1 = float(params["w1"])
     w2 = float(params["w2"])
     w3 = float(params["w3"])
@@ -211,7 +220,7 @@ def gradients(params, data):
 
 def _backprop(params, data, want_loss):
     """The loss (if wanted, else None) and every gradient, from one forward and one backward pass."""
-    # float(): a complex number or an array is a TypeError, which _check then explains
+    _real(params, data)
     w1 = float(params["w1"])
     w2 = float(params["w2"])
     w3 = float(params["w3"])
