@@ -207,7 +207,7 @@ def math_prose(message: str, names: dict[str, str]) -> str:
             lead.append(run.pop(0)[1])
         while run and (run[-1][0] == "neutral" and run[-1][1] in " ,.(" or _unmatched_close(run)):
             run.pop()  # a trailing space, comma or full stop, or a closing bracket opened outside
-        out.append("".join(lead) + "$" + "".join(t[2] for t in run).strip() + "$")
+        out.append("".join(lead) + "$" + re.sub(" {2,}", " ", "".join(t[2] for t in run)).strip() + "$")
         k += len(lead) + len(run)
     return "".join(out)
 
