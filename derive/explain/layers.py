@@ -63,7 +63,7 @@ class LayerDocument:
     loss_description: str
     reduction: str
     top: tuple[Row, ...]  # δ of the output layer, derived
-    top_note: str  # plain text
+    top_note: str  # text with $…$ math
     hidden: tuple[Row, ...]  # δ of each hidden layer
     gradients: tuple[Row, ...]
     penalty: str  # LaTeX, "" without L2
@@ -158,7 +158,7 @@ def _top(lf, loss, L: int) -> tuple[tuple[Row, ...], str]:
         if loss.latex_net_delta:
             rows.append(Row("", "= " + loss.latex_net_delta.format(a=aj).replace(" - t", " - t_{j}")))
         note = ("Each output of a softmax depends on every net of its layer, so the sum runs over all "
-                "outputs k; the cross-entropy's 1/a cancels against the softmax Jacobian's factor a."
+                rf"outputs $k$; the cross-entropy's $1/{ak}$ cancels against the softmax Jacobian's factor ${ak}$."
                 if loss.latex_net_delta else "Each output of a softmax depends on every net of its layer.")
         return tuple(rows), note
     if top.activation.unit_slope:  # identity outputs: δ is ∂L/∂a itself
@@ -168,5 +168,5 @@ def _top(lf, loss, L: int) -> tuple[tuple[Row, ...], str]:
                      rf" = \left({dL}\right) \odot {_slope(top, L)}")]
     if loss.latex_net_delta:
         rows.append(Row("", "= " + loss.latex_net_delta.format(a=rf"a^{{({L})}}")))
-    return tuple(rows), ("The sigmoid's a(1 − a) cancels the binary cross-entropy's denominator."
+    return tuple(rows), (rf"The sigmoid's $a^{{({L})}}(1 - a^{{({L})}})$ cancels the binary cross-entropy's denominator."
                          if loss.latex_net_delta else "Elementwise: each output depends on its own net only.")
