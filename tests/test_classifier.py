@@ -191,6 +191,11 @@ outputs = { a = "ta", b = "tb" }
                                           for k in (1, 2))
      + '[[neuron]]\nname = "o"\nactivation = "sigmoid"\ninputs = { h1 = "w3", h2 = "w4" }\n'
        '[loss]\nkind = "sse"\noutputs = { o = "t" }\n', "'h1' is a softmax neuron that is not an output"),
+    ('name = "c"\ninputs = ["x"]\n' + "".join(f'[[neuron]]\nname = "o{k}"\nactivation = "softmax"\ninputs = {{ x = "w{k}" }}\n'
+                                          for k in (1, 2))
+     + '[[neuron]]\nname = "o3"\nactivation = "identity"\ninputs = { o1 = "w3" }\n'
+       '[loss]\nkind = "sse"\noutputs = { o1 = "t1", o2 = "t2", o3 = "t3" }\n',
+     "neuron[2] (o3).inputs.o1: 'o1' is a softmax output: it feeds only the loss"),  # was a DerivationError
     ('name = "c"\n[dense]\nsizes = [2, 3, 1]\nactivation = ["tanh", "softmax"]\n[loss]\nkind = "cross_entropy"\n',
      "is the only softmax neuron"),
 ])

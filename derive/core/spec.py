@@ -523,6 +523,11 @@ class _Reader:
             elif inner:
                 self.err("neuron", f"{inner[0]!r} is a {key} neuron that is not an output: a {key} groups "
                                    "the loss's outputs (list every one of them in loss.outputs)")
+            elif readers := [(i, n.name, src) for i, n in enumerate(neurons) for src, _ in n.inputs if src in members]:
+                i, reader, src = readers[0]
+                self.err(f"neuron[{i}] ({reader}).inputs.{src}",
+                         f"{src!r} is a {key} output: it feeds only the loss (each output of a {key} is computed "
+                         "from every net of its group at once)")
             elif len(members) == 1:
                 self.err("dense.sizes" if dense else "neuron",
                          f"{members[0]!r} is the only {key} neuron: a {key} needs two outputs or more"
