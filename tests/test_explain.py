@@ -390,3 +390,12 @@ def test_math_prose_keeps_english_words_and_typesets_names_of_any_spelling():
     assert "$" not in said
     assert math_prose("connection _h → h1", names) == r"connection $h \to h_{1}$"
     assert math_prose("−t1/o1 and h1·w1", names) == r"$-t_{1}/o_{1}$ and $h_{1}\cdot w_{1}$"
+
+
+def test_mermaid_draws_a_shared_bias_once_and_typeset_names():
+    md = render("md", build(_derivation("qa_chain")))
+    chart = md.split("```mermaid", 1)[1].split("```", 1)[0]
+    assert chart.count('(["b"])') == 1 and chart.count(" -.-> ") == 2  # one b, an edge to each neuron
+    assert '"zₕ → h"' in chart and "y′" in chart and "yp" not in chart
+    skip = render("md", build(_derivation("skip"))).split("```mermaid", 1)[1].split("```", 1)[0]
+    assert skip.count(' -- "') == 2 and ' -- "t₁" -->' in skip  # crowded, as in the PDF: only the targets

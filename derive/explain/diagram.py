@@ -302,6 +302,8 @@ def flow(diagram: Diagram, printer) -> Flow:
         else:
             nodes.append((n.id, n.kind, label(n.name)))
     ids = {n.id: bias_id[n.name] for n in diagram.nodes if n.kind == "bias"}
+    # an edge at a crowded node goes unlabelled, as in the PDF: Mermaid would pile its label on others
     edges = tuple((ids.get(e.src_node, e.src_node), e.dst_node, label(e.text) if e.label else "",
-                   "weight" if e.label else "bias" if e.param else "plain") for e in diagram.edges)
+                   "weight" if e.label and not e.crowded else "bias" if e.param and not e.label else "plain")
+                  for e in diagram.edges)
     return Flow(tuple(nodes), edges)
