@@ -115,9 +115,7 @@ def layers_source(spec: NetSpec) -> str:
             product = f"{dz} * W{l}" if layer.shape[0] == 1 else f"{dz} @ W{l}"
             backward.append(Line(names["dA"][l - 1], product, f"∂L/∂a{l - 1} = W{l}ᵀ δ{l}"))
     values = dict(spec.values)
-    every = values and set(values) >= {p for x in lf.layers for row in x.weights for p in row} | {
-        b for x in lf.layers for b in x.biases}
-    initial = lf.arrays(values) if every else {}
+    initial = lf.arrays(values) if values and set(values) >= set(spec.parameters) else {}
     data = {}
     if spec.data:
         columns = dict(spec.data)

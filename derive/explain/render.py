@@ -57,13 +57,18 @@ def _tex(s: str) -> str:
 _MD_SPECIAL = {c: "\\" + c for c in "\\`*_[]#|~"} | {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
 
 
+def _md_escape(s: str) -> str:
+    """Markdown's specials and HTML's escaped, the spacing kept."""
+    return "".join(_MD_SPECIAL.get(c, c) for c in s)
+
+
 def _md(s: str) -> str:
     """A user's plain text (a title, a file name) for Markdown: no markup, no HTML, one line.
 
     >>> _md("<script>alert(1)</script> *x*")
     '&lt;script&gt;alert(1)&lt;/script&gt; \\\\*x\\\\*'
     """
-    return "".join(_MD_SPECIAL.get(c, c) for c in " ".join(s.split()))
+    return _md_escape(" ".join(s.split()))
 
 
 def _prose(escape):
@@ -98,7 +103,7 @@ def render(fmt: str, doc: Document) -> str:
     env.filters["comment"] = _comment
     env.filters["code"] = _code
     env.filters["prose_tex"] = _prose(_tex)
-    env.filters["prose_md"] = _prose(lambda t: "".join(_MD_SPECIAL.get(c, c) for c in t))
+    env.filters["prose_md"] = _prose(_md_escape)
     env.filters["capitalize_first"] = lambda s: s[:1].upper() + s[1:]
     env.globals["unicode_tex"] = sorted((f"{ord(c):04X}", tex) for c, tex in UNICODE_TEX.items())
     template = FORMATS[fmt] if isinstance(doc, Document) else LAYER_FORMATS[fmt]  # or a LayerDocument
@@ -139,10 +144,11 @@ def typeset(tex: str, name: str) -> tuple[bytes, str]:
 
     pdflatex runs until a run reads the labels and contents it writes (each run reads what the
     one before wrote; the contents page itself moves the sections after it, so most documents
-    take three runs), at most MAX_RUNS times.  It runs with -no-shell-escape, may open files only in its scratch folder
-    (openin_any=p), is stopped after TEX_SECONDS, and dies with derive; the folder is removed
-    even when derive is stopped with SIGTERM (the CLI turns it into an exit).  Raises `PdfError`
-    with a one-line message when pdflatex is missing, fails or runs out of time.
+    take three runs), at most MAX_RUNS times.  It runs with -no-shell-escape, may open files
+    only in its scratch folder (openin_any=p), is stopped after TEX_SECONDS, and dies with
+    derive; the folder is removed even when derive is stopped with SIGTERM (the CLI turns it
+    into an exit).  Raises `PdfError` with a one-line message when pdflatex is missing, fails
+    or runs out of time.
     """
     exe = shutil.which("pdflatex")
     if exe is None:

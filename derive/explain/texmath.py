@@ -197,11 +197,11 @@ def math_prose(message: str, names: dict[str, str]) -> str:
             tokens.append(("text", m.group(0), ""))
     out, k = [], 0
     while k < len(tokens):
-        if tokens[k][0] == "text" or not any(t[0] == "math" for t in _run(tokens, k)):
-            out.append(tokens[k][1])
-            k += 1
+        run = _run(tokens, k)  # the tokens up to the next word
+        if not any(t[0] == "math" for t in run):  # operators and digits without a name: text
+            out.append("".join(t[1] for t in run) or tokens[k][1])
+            k += len(run) or 1
             continue
-        run = _run(tokens, k)
         lead = []  # a space, or a bracket closing or opening outside the math, stays text
         while run and run[0][0] == "neutral" and (run[0][1] in " ),:" or _unmatched_open(run)):
             lead.append(run.pop(0)[1])
