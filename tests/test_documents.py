@@ -108,8 +108,8 @@ def test_contents_and_overview_send_the_reader_to_the_right_page(document):
     assert toc, "no contents"
     real = real_pages(texts, {k: title for k, (title, _) in toc.items()})
     assert {k: real.get(k) for k in toc} == {k: page for k, (_, page) in toc.items()}
-    sections = [f"4.{k}" for k in range(1, len(d.parameters) + 1)]
-    sub = real_pages(texts, dict.fromkeys(sections, "The gradient of"))
+    sections = [f"4.{k}" for k in range(1, len(build(d).params) + 1)]  # a parameter's or a family's
+    sub = real_pages(texts, dict.fromkeys(sections, "The "))
     assert overview(texts) == [sub.get(k) for k in sections]
 
 
@@ -141,3 +141,35 @@ def test_no_word_outside_the_margins(document):
     """A displayed equation too wide for the page is not always an overfull box in the log."""
     d, tex, log, texts, pdf = document
     assert not outside_margins(pdf), outside_margins(pdf)[:5]
+
+
+MARGIN_CM, PAGE_CM = 2.2, 29.7  # the template's geometry: A4, 2.2 cm margins
+FULL_ENOUGH = 1 / 3
+
+
+def fullness(pdf: Path, workdir: Path) -> list[float]:
+    """How far down its text block each page is inked (0 to 1): the last row with ink between the
+    top and bottom margins, rendered at 20 dpi; the page number below the block does not count."""
+    from PIL import Image
+
+    subprocess.run([_need("pdftoppm"), "-gray", "-r", "20", str(pdf), str(workdir / "p")], check=True)
+    out = []
+    for png in sorted(workdir.glob("p-*.pgm"), key=lambda p: int(p.stem.split("-")[1])):
+        im = Image.open(png)
+        w, h = im.size
+        top, bottom = round(h * MARGIN_CM / PAGE_CM), round(h * (1 - MARGIN_CM / PAGE_CM))
+        px = im.load()
+        inked = [y for y in range(top, bottom) if any(px[x, y] < 200 for x in range(w))]
+        out.append((inked[-1] - top) / (bottom - top) if inked else 0.0)
+    return out
+
+
+def test_no_page_less_than_a_third_full_but_before_a_new_section(document, tmp_path):
+    """A page may end short only where a section (1, 2, …, not 4.1) begins on the next page."""
+    d, tex, log, texts, pdf = document
+    full = fullness(pdf, tmp_path)
+    assert len(full) == len(texts)
+    heading = re.compile(r"^\s*\d+\s+[A-Z]")  # "5  One step of gradient descent"
+    short = [k + 1 for k in range(len(full) - 1)
+             if full[k] < FULL_ENOUGH and not heading.match(texts[k + 1].lstrip("\n").splitlines()[0])]
+    assert not short, f"pages less than a third full: {short} ({[round(full[k - 1], 2) for k in short]})"

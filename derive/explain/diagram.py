@@ -19,6 +19,7 @@ except the node labels, which come from the printer.
 
 from __future__ import annotations
 
+import collections
 import itertools
 import re
 from dataclasses import dataclass, replace
@@ -27,7 +28,7 @@ from ..core.derivation import Derivation
 from ..core.ops import GROUPS
 from ..printing.printers import LatexPrinter
 
-__all__ = ["PALETTE", "DEdge", "DNode", "Diagram", "Flow", "Stroke", "flow", "highlight", "layout", "path_colors",
+__all__ = ["PALETTE", "DEdge", "DNode", "Diagram", "Flow", "Stroke", "columns_of", "flow", "highlight", "layout", "path_colors",
            "unicode_name"]
 
 # Colour-blind safe (Okabe–Ito), one per path; more paths than colours are drawn in the first.
@@ -103,6 +104,21 @@ def _cm(v: float) -> str:
     return f"{v:.2f}".rstrip("0").rstrip(".") if v else "0"
 
 
+def columns_of(spec) -> dict[str, int]:
+    """The diagram column of every input (0) and neuron: one right of its deepest source.  A
+    neuron that is its own weighted sum has one column; a softmax group's nets sit one column left
+    of its outputs; otherwise net and output share the neuron's column."""
+    softmax = [n for n in spec.neurons if n.activation in GROUPS]
+    depth = {i: 0 for i in spec.inputs}
+    for n in spec.neurons:  # topological order: every source is placed before its consumer
+        depth[n.net if n in softmax else n.name] = 1 + max(depth[src] for src, _ in n.inputs)
+        if n not in softmax:
+            depth.setdefault(n.net, depth[n.name])
+    for n in softmax:  # group outputs feed only the loss
+        depth[n.name] = 1 + max(depth[m.net] for m in softmax)
+    return depth
+
+
 def layout(d: Derivation, names=None) -> Diagram:
     """Place every input, neuron, bias use and the loss; one edge per weight, bias use and output."""
     spec = d.spec
@@ -110,11 +126,7 @@ def layout(d: Derivation, names=None) -> Diagram:
     # A softmax output reads every net of its group: its nets and outputs are drawn as nodes of
     # their own, in two columns, each net joined to every output (edges without a weight).
     softmax = [n for n in spec.neurons if n.activation in GROUPS]
-    depth = {i: 0 for i in spec.inputs}
-    for n in spec.neurons:  # topological order: every source is placed before its consumer
-        depth[n.net if n in softmax else n.name] = 1 + max(depth[src] for src, _ in n.inputs)
-    for n in softmax:  # group outputs feed only the loss
-        depth[n.name] = 1 + max(depth[m.net] for m in softmax)
+    depth = columns_of(spec)
     last = max(depth.values()) + 1
     columns: dict[int, list[str]] = {}
     for name in (*spec.inputs, *(x for n in spec.neurons for x in ((n.net, n.name) if n in softmax else (n.name,)))):
@@ -239,6 +251,12 @@ def highlight(diagram: Diagram, d: Derivation, param: str, context: bool = True)
         strokes = tuple(Stroke(c, f"{'xshift' if vertical else 'yshift'}="
                                   f"{_cm(((len(cs) - 1) / 2 - k) * STROKE_GAP)}pt") for k, c in enumerate(cs))
         edges.append(replace(e, strokes=strokes))
+    # a lit edge among many lit ones at a node keeps its line but not its label: they would pile up
+    # (the parameter's own edge is always labelled)
+    ends = collections.Counter(x for e in edges if e.strokes for x in (e.src_node, e.dst_node))
+    busy = {x for x, k in ends.items() if k > 2 * CROWDED}
+    edges = [replace(e, label="") if e.strokes and e.param != param and {e.src_node, e.dst_node} & busy else e
+             for e in edges]
     nodes = tuple(replace(n, color=lit_nodes.get(n.name, "")) if n.kind == "neuron" else n
                   for n in diagram.nodes)
     if any(e.strokes for e in edges if e.key[1] == d.loss):

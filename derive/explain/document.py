@@ -16,7 +16,7 @@ equations); nothing here differentiates or simplifies.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import sympy as sp
@@ -26,16 +26,21 @@ from ..check.parse import EquationError
 from ..core.derivation import Chain, Derivation, Factor, delta_symbol
 from ..core.ops import GROUPS, NEURON_ACTIVATIONS
 from ..printing.printers import LatexPrinter, latex_factor, more_leaves_than
-from .diagram import CONTEXT_MAX, PALETTE, Diagram, Flow, flow, highlight, layout, path_colors, path_edges
+from .diagram import CONTEXT_MAX, PALETTE, Diagram, Flow, columns_of, flow, highlight, layout, path_colors, path_edges
 from .forms import forward_pieces, times_delta
 from .texmath import BUDGET, Row, chain_rows, math_prose, number, pack, symbolic_printer, terms, width
 from .worked import Example, worked_example
 
-__all__ = ["MAX_PATHS_LISTED", "Check", "Document", "Mistake", "ParamSection", "PathView", "build"]
+__all__ = ["GROUP_ABOVE", "MAX_PATHS_LISTED", "Check", "Document", "Member", "Mistake", "ParamSection", "PathView",
+           "build"]
 
 MAX_PATHS_LISTED = 4  # more paths than this: the first two are written out, the rest counted
 MISTAKE_PATHS = 64  # paths of each parameter searched for the seed Q&A's mistake
 WRITTEN_OUT_MAX = 2 * BUDGET  # a fully substituted gradient wider than two lines is not shown
+# A network with more parameters than this gets one section per family of parameters alike (the
+# weights into one layer, say): one of them derived in full, the others in a table.  196 sections
+# of a 4-8-8-8-4 network, each with its own diagram, were 400 pages and 3½ minutes of pdflatex.
+GROUP_ABOVE = 64
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,17 @@ class Mistake:
     right: str  # LaTeX of the local partial the weight really is the value of: ∂net_o2/∂h1
     consumers: int  # how many neurons the unit feeds
     n_paths: int
+
+
+@dataclass(frozen=True)
+class Member:
+    """A parameter of a family whose derivation is that of the family's worked parameter, by analogy."""
+
+    tex: str
+    uses: tuple[str, ...]  # LaTeX of the quantities it enters directly
+    n_paths: int
+    delta_form: str  # LaTeX of ∂L/∂θ with error signals
+    value: str  # at the example, "" without numbers
 
 
 @dataclass(frozen=True)
@@ -81,6 +97,10 @@ class ParamSection:
     mistake: Mistake | None  # the seed Q&A's mistake, for one parameter of the document
     checks: tuple[Check, ...] = ()  # "check yourself": common wrong forms of this equation
     checks_note: str = ""  # plain text: why there are none, when the checker could not judge them
+    family: str = ""  # text with $…$ math: the family this parameter is worked for, "32 weights into $z_1$, …"
+    family_paths: str = ""  # how many paths each of the family has: "64 paths each", "8 to 64 paths"
+    family_names: str = ""  # LaTeX of the family's first and last names: w_{1}, \ldots, w_{32}
+    members: tuple[Member, ...] = ()  # the family's other parameters, in a table after this section
 
 
 @dataclass(frozen=True)
@@ -136,6 +156,8 @@ class Document:
     penalty: str = ""  # LaTeX of the L2 penalty, \frac{\lambda}{2} \sum w^2 with λ's value; "" without
     penalty_gradient: str = ""  # LaTeX of what it adds to a weight's gradient: \lambda w
     flow: Flow | None = None  # the diagram for Mermaid (Markdown)
+    # sections by family (a big network): (LaTeX of the family's names, label, how many, paths each)
+    groups: tuple[tuple[str, str, int, str], ...] = ()
 
     @property
     def update_rule(self) -> tuple[Row, Row]:
@@ -198,12 +220,14 @@ def _param_section(d: Derivation, p: str, diagram: Diagram, printer, sym, value:
                   for c, path, prod in zip(path_colors(count), chain.paths, chain.products))
     grad = latex_factor(Factor(d.loss, p), printer)
     edges = {e.factor: e for e in path_edges(d, p)}  # each local partial on a path once
+    if listed < count:  # the factors of the products written out, not those of every path
+        edges = {f: edges[f] for f in dict.fromkeys(f for prod in chain.products for f in prod)}
     local_items = [f"{latex_factor(f, printer)} = {sym.doprint(e.display)}" for f, e in edges.items()]
     output = next((e.src for e in edges.values() if e.dst == d.loss), None)  # one output p reaches
     notes = tuple(filter(None, dict.fromkeys(_note(d, d.equation(e.dst).op, printer, output) for e in edges.values())))
     uses = d.uses(p)
-    leibniz_delta = " + ".join(
-        f"{latex_factor(e.factor, printer)} \\, {printer.name(delta_symbol(e.dst).name)}" for e in uses)
+    leibniz_delta = [("+ " if k else "") + f"{latex_factor(e.factor, printer)} \\, {printer.name(delta_symbol(e.dst).name)}"
+                     for k, e in enumerate(uses)]  # terms: a shared parameter's long sum breaks between them
     result = chain_rows(grad, [leibniz_delta, terms(times_delta(d, uses), sym)])
     delta_form = sym.doprint(times_delta(d, uses))
     written = sp.Add(*[e.partial * d.delta(e.dst) for e in uses])
@@ -220,6 +244,47 @@ def _param_section(d: Derivation, p: str, diagram: Diagram, printer, sym, value:
         tuple(dict.fromkeys(printer.name(delta_symbol(e.dst).name) for e in uses if e.dst != d.loss)),
         written_rows, value, mistake[1] if mistake and mistake[0] == p else None,
         *(_checks(d, p) if mistake and mistake[0] == p else ((), "")))
+
+
+def _families(d: Derivation) -> list[list[str]]:
+    """The parameters in families alike, in order of first member: the weights from one column of
+    the diagram into another, the biases of one column's neurons (a shared parameter with the
+    others that enter the same columns)."""
+    depth = columns_of(d.spec)
+    biases = {n.bias for n in d.spec.neurons if n.bias}
+    families: dict[tuple, list[str]] = {}
+    for p in d.parameters:
+        uses = d.uses(p)
+        into = tuple(sorted({depth[e.dst] for e in uses}))
+        sources = tuple(sorted({depth[src] for e in uses for w, src in d.equation(e.dst).terms if w == p}))
+        families.setdefault((p in biases, into, sources), []).append(p)
+    return list(families.values())
+
+
+def _listing(names: list[str]) -> str:
+    """Names as $…$ math, the middle elided past three: $z_1$, $z_2$, …, $z_8$."""
+    shown = names if len(names) <= 3 else [names[0], names[1], r"\ldots", names[-1]]
+    return ", ".join(f"${n}$" for n in shown)
+
+
+def _member(d: Derivation, p: str, printer, sym, value: str) -> Member:
+    uses = d.uses(p)
+    return Member(printer.name(p), tuple(printer.name(e.dst) for e in uses), d.path_count(p),
+                  sym.doprint(times_delta(d, uses)), value)
+
+
+def _family(d: Derivation, members: list[str], worked: ParamSection, printer, sym, values) -> ParamSection:
+    """`worked` as the section of its family, the rest of `members` in the table after it."""
+    biases = {n.bias for n in d.spec.neurons if n.bias}
+    into = list(dict.fromkeys(printer.name(e.dst) for p in members for e in d.uses(p)))
+    noun = "biases" if members[0] in biases else "weights"
+    others = tuple(_member(d, p, printer, sym, values.get(p, "")) for p in members if p != worked.name)
+    counts = sorted({worked.n_paths, *(m.n_paths for m in others)})
+    paths = f"{counts[0]} path{'s' if counts[0] > 1 else ''} each" if len(counts) == 1 else f"{counts[0]} to {counts[-1]} paths"
+    ends = rf"{printer.name(members[0])}, \ldots, {printer.name(members[-1])}" if len(members) > 2 else \
+        ", ".join(printer.name(p) for p in members)
+    return replace(worked, family=f"{len(members)} {noun} into {_listing(into)}", family_paths=paths,
+                   family_names=ends, members=others)
 
 
 def _checks(d: Derivation, p: str) -> tuple[tuple[Check, ...], str]:
@@ -279,7 +344,10 @@ def build(d: Derivation, params=None, numbers: bool = True) -> Document:
     for p in chosen:
         if p not in d.parameters:
             raise KeyError(f"{p!r} is not a parameter; parameters are {', '.join(d.parameters)}")
-    example = worked_example(d, names) if numbers else None
+    mistake = _mistake(d, printer)
+    families = None if params or len(d.parameters) <= GROUP_ABOVE else [
+        (mistake[0] if mistake and mistake[0] in members else members[0], members) for members in _families(d)]
+    example = worked_example(d, names, shown=families and [p for p, _ in families]) if numbers else None
     values = example.gradient_values if example else {}
     diagram = layout(d, names)
     forward = tuple(row for eq in d.equations
@@ -289,9 +357,18 @@ def build(d: Derivation, params=None, numbers: bool = True) -> Document:
         for row in chain_rows(rf"{printer.name(delta_symbol(dl.node).name)} = "
                               rf"{latex_factor(Factor(d.loss, dl.node), printer)}",
                               [terms(times_delta(d, dl.terms), sym)]))
-    mistake = _mistake(d, printer)
-    sections = tuple(_param_section(d, p, diagram, printer, sym, values.get(p, ""), mistake) for p in chosen)
+    if families is None:
+        sections = tuple(_param_section(d, p, diagram, printer, sym, values.get(p, ""), mistake) for p in chosen)
+    else:  # one section per family, worked for its first parameter (or the one with the seed's mistake)
+        sections = ()
+        for p, members in families:
+            section = _param_section(d, p, diagram, printer, sym, values.get(p, ""), mistake)
+            sections += (_family(d, members, section, printer, sym, values) if len(members) > 1 else section,)
     overview = tuple((s.tex, s.label, s.n_paths, s.delta_form, s.value) for s in sections)
+    groups = ()
+    if any(s.members for s in sections):
+        groups = tuple((s.family_names or s.tex, s.label, 1 + len(s.members),
+                        s.family_paths.split(" path")[0] if s.family_paths else str(s.n_paths)) for s in sections)
     updates = tuple(
         (Row(rf"\text{{step}}_{{{printer.name(p)}}}",
              rf"= {latex_factor(Factor(d.loss, p), printer)} \times \alpha"),
@@ -304,4 +381,4 @@ def build(d: Derivation, params=None, numbers: bool = True) -> Document:
         _legend(d, printer, diagram.crowded), forward, deltas, sections, overview, updates,
         number(spec.train.learning_rate), example, _notation(d, names),
         *((rf"\frac{{\lambda}}{{2}} \sum w^{{2}}, \ \lambda = {number(spec.loss.l2)}", r"\lambda w")
-          if spec.penalized else ("", "")), flow(diagram, printer))
+          if spec.penalized else ("", "")), flow(diagram, printer), groups)

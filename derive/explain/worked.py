@@ -35,6 +35,7 @@ class SampleView:
     simple_locals: tuple[str, ...]  # packed lines: ∂net/∂w = input = value, ∂net/∂h = weight = value
     deltas: tuple[Row, ...]
     gradients: tuple[Row, ...]
+    brief: bool = False  # computed as the first sample is: only its loss and gradients are written
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class Example:
     loss: str  # the data-set loss
     updates: tuple[tuple[str, str, str, str, str], ...]  # (θ, old, ∂L/∂θ, step = ∂L/∂θ × α, new)
     gradient_values: dict  # parameter -> formatted data-set gradient
+    partial: bool = False  # per sample, only the gradients of some parameters (one per family) are written
 
 
 def has_numbers(d: Derivation) -> bool:
@@ -60,11 +62,19 @@ def _numbered(lhs: str, expr, value: float, sym, num) -> tuple[Row, ...]:
     return chain_rows(lhs, [*shown, number(value)])
 
 
-def _sample(d: Derivation, s, index: int, names: dict, printer, sym) -> SampleView:
+def _sample(d: Derivation, s, index: int, names: dict, printer, sym, written) -> SampleView:
+    """One sample's numbers; with `written` (a big network's parameters derived in full) only
+    their gradients, and after the first sample only the loss and those gradients."""
     spec = d.spec
     at = dict(s.values) | {delta_symbol(k).name: v for k, v in s.deltas.items()}
     num = numeric_printer(at, names)
     given = pack([f"{printer.name(k)} = {number(s.values[k])}" for k in (*spec.inputs, *spec.targets)])
+    grads = tuple(row for p, uses in d.gradient_terms if written is None or p in written
+                  for row in _numbered(latex_factor(Factor(d.loss, p), printer), times_delta(d, uses),
+                                       s.gradients[p], sym, num))
+    if written is not None and index > 1:
+        return SampleView(index, given, chain_rows(printer.name(d.loss), [number(s.values[d.loss])]), (), (), (),
+                          grads, brief=True)
     forward = []
     for eq in d.equations:
         shown = forward_pieces(d, eq, sym)
@@ -78,6 +88,8 @@ def _sample(d: Derivation, s, index: int, names: dict, printer, sym) -> SampleVi
         f = latex_factor(Factor(e.dst, e.src), printer)
         value = number(s.partials[(e.dst, e.src)])
         if e.display.is_Atom:
+            if written is not None and e.src not in written:
+                continue  # only the ∂z/∂w of the parameters whose gradients are written out
             pieces = [sym.doprint(e.display)] if not e.display.is_Number else []
             simple.append(" = ".join([f, *pieces, value]))
         else:
@@ -85,9 +97,6 @@ def _sample(d: Derivation, s, index: int, names: dict, printer, sym) -> SampleVi
     deltas = tuple(row for dl in d.deltas if not dl.is_loss
                    for row in _numbered(printer.name(delta_symbol(dl.node).name), times_delta(d, dl.terms),
                                         s.deltas[dl.node], sym, num))
-    grads = tuple(row for p, uses in d.gradient_terms
-                  for row in _numbered(latex_factor(Factor(d.loss, p), printer), times_delta(d, uses),
-                                       s.gradients[p], sym, num))
     return SampleView(index, given, tuple(forward), tuple(locals_), pack(simple), deltas, grads)
 
 
@@ -105,16 +114,23 @@ def _total(lhs: str, per_sample, scale: sp.Rational, total: float, penalty=None)
     return chain_rows(lhs, [terms(expr, num), number(total)])
 
 
-def worked_example(d: Derivation, names=None) -> Example | None:
-    """The worked example at the spec's [values] over its [data]; None when the spec has no numbers."""
+def worked_example(d: Derivation, names=None, shown=None) -> Example | None:
+    """The worked example at the spec's [values] over its [data]; None when the spec has no numbers.
+
+    Each sample's gradients (and their sums over the data set) are written for the parameters
+    `shown`, all of them by default; the update table lists every parameter.
+    """
     if not has_numbers(d):
         return None
+    shown = set(d.parameters if shown is None else shown)
     numbers = evaluate(d)
     spec = d.spec
     names = dict(spec.latex) if names is None else dict(names)
     printer = LatexPrinter(names)
     sym = symbolic_printer(names)
-    samples = tuple(_sample(d, s, i + 1, names, printer, sym) for i, s in enumerate(numbers.samples))
+    partial = shown != set(d.parameters)
+    samples = tuple(_sample(d, s, i + 1, names, printer, sym, shown if partial else None)
+                    for i, s in enumerate(numbers.samples))
     totals: tuple[Row, ...] = ()
     start = dict(spec.values)
     lam, penalized = spec.loss.l2, spec.penalized
@@ -122,7 +138,7 @@ def worked_example(d: Derivation, names=None) -> Example | None:
         scale = sp.Rational(1, len(samples)) if numbers.scale != 1 else sp.Integer(1)
         totals = _total(printer.name(d.loss), [s.values[d.loss] for s in numbers.samples], scale, numbers.loss,
                         lam / 2 * sum(start[w] ** 2 for w in penalized) if penalized else None)
-        for p in d.parameters:
+        for p in (p for p in d.parameters if p in shown):
             totals += _total(latex_factor(Factor(d.loss, p), printer),
                              [s.gradients[p] for s in numbers.samples], scale, numbers.gradients[p],
                              lam * start[p] if p in penalized else None)
@@ -131,4 +147,5 @@ def worked_example(d: Derivation, names=None) -> Example | None:
                      number(lr * numbers.gradients[p]), number(numbers.updated[p])) for p in d.parameters)
     return Example(
         pack([f"{printer.name(p)} = {number(start[p])}" for p in d.parameters]), number(lr), samples,
-        totals, number(numbers.loss), updates, {p: number(numbers.gradients[p]) for p in d.parameters})
+        totals, number(numbers.loss), updates, {p: number(numbers.gradients[p]) for p in d.parameters},
+        partial)
