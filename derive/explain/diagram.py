@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from ..core.derivation import Derivation
 from ..core.ops import GROUPS
 from ..printing.printers import LatexPrinter
+from .texmath import width
 
 __all__ = ["PALETTE", "DEdge", "DNode", "Diagram", "Flow", "Stroke", "columns_of", "flow", "highlight", "layout", "path_colors",
            "unicode_name"]
@@ -42,6 +43,8 @@ MAX_LISTED_COLORS = 8  # colours handed out for paths that are drawn one by one
 STROKE_GAP = 1.6  # pt between parallel strokes of an edge used by several paths
 CONTEXT_MAX = 8  # networks with more neurons than this show each parameter's paths without the rest
 CROWDED = 3  # a node with more edges than this on one side: its edges' labels would pile up
+MAX_PLACED = 64  # a diagram with more labelled edges than this labels none of those at crowded nodes: a
+# few labels scattered over hundreds of edges say less than the forward pass does
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,8 @@ class DEdge:
     pos: str  # where along the edge the label sits
     bend: str  # "" or a TikZ bend option for an edge that skips columns
     param: str = ""  # the parameter the edge carries, "" for an edge into the loss
-    crowded: bool = False  # one of many edges at a node: labelled only when highlighted
+    crowded: bool = False  # unlabelled in the full picture for want of room: labelled only when highlighted
+    busy: bool = False  # one of many edges at a node (Mermaid, which places labels itself, leaves it unlabelled)
     strokes: tuple[Stroke, ...] = ()  # highlight strokes; empty when drawn plain
 
 
@@ -166,10 +170,12 @@ def layout(d: Derivation, names=None) -> Diagram:
         for v in group.values():
             v.sort(key=lambda link: -pos[link[other]][1])
 
-    def end(name: str, side: str, link, group) -> str:
+    def offset(name: str, link, group) -> float:
         siblings = group[name]
-        k = siblings.index(link)
-        off = ((len(siblings) - 1) / 2 - k) * SPREAD
+        return ((len(siblings) - 1) / 2 - siblings.index(link)) * SPREAD
+
+    def end(name: str, side: str, link, group) -> str:
+        off = offset(name, link, group)
         return f"([yshift={_cm(off)}cm]{ids[name]}.{side})" if off else f"({ids[name]}.{side})"
 
     edges = []
@@ -185,11 +191,104 @@ def layout(d: Derivation, names=None) -> Diagram:
         edges.append(DEdge((src, dst), ids[src], ids[dst], end(src, "east", link, outgoing), end(dst, "west", link, incoming),
                            printer.name(label), label, f"{at:.2f}", "bend left=60" if span > 1 else "",
                            "" if to_loss else label,
-                           max(len(outgoing[src]), len(incoming[dst])) > CROWDED))
+                           *[max(len(outgoing[src]), len(incoming[dst])) > CROWDED] * 2))
+    labelled = sum(1 for e in edges if e.label)
+    if labelled <= MAX_PLACED and any(e.crowded and e.label for e in edges):  # find room for the labels along the edges
+        half = {n.name: _half_width(n) for n in nodes if n.kind != "bias"}
+        ends = [((pos[a][0] + half[a], pos[a][1] + offset(a, link, outgoing)),
+                 (pos[b][0] - half[b], pos[b][1] + offset(b, link, incoming)))
+                for link in links for a, b in [link[:2]]]
+        blocked = [_box(pos[n][0], pos[n][1], 2 * half[n], NODE_HEIGHT) for n in half]
+        blocked += [_box(float(n.x), float(n.y), LABEL_CM * width(n.out) + 0.1, LABEL_HEIGHT)
+                    for n in nodes if n.kind == "bias"]
+        segments = [(a, b) for (a, b), e in zip(ends, edges) if not e.bend]
+        segments += [((pos[at][0] - 0.55, pos[at][1] + 0.95 - LABEL_HEIGHT / 2),  # a bias's arrow
+                      (pos[at][0] - half[at], pos[at][1] + NODE_HEIGHT / 2))
+                     for n in spec.neurons if n.bias for at in [n.net if n in softmax else n.name]]
+        placed = _place_labels(edges, ends, blocked, segments)
+        # all of the labels between two columns, or none: a few scattered ones would look arbitrary
+        gap = [(depth[a], depth.get(b, last)) for a, b, _ in links]
+        short = {gap[k] for k, e in enumerate(edges) if e.label and e.crowded and k not in placed}
+        placed = {k: t for k, t in placed.items() if gap[k] not in short}
+        edges = [replace(e, pos=f"{placed[k]:.2f}", crowded=False) if k in placed else e for k, e in enumerate(edges)]
     boxes = [(n, n.net if n in softmax else n.name) for n in spec.neurons if n.bias]
     edges += [DEdge((n.bias, at), f"{ids[at]}b", ids[at], f"({ids[at]}b)", f"({ids[at]}.north west)", "", n.bias,
                     "0.5", "", n.bias) for n, at in boxes]
     return Diagram(tuple(nodes), tuple(edges))
+
+
+# Sizes for placing labels, in cm at the picture's own scale (11pt text, \scriptsize labels).
+CHAR_CM = 0.23  # one character of math at the text size
+LABEL_CM = 0.16  # one character of a \scriptsize label
+LABEL_HEIGHT = 0.32
+NODE_HEIGHT = 0.8
+PADDING = 0.21  # a node's inner sep, both sides
+
+
+def _half_width(n: DNode) -> float:
+    if n.kind == "input":
+        return max(0.4, CHAR_CM * width(n.out) / 2 + 0.05)
+    text = CHAR_CM * width(n.out) + PADDING + (CHAR_CM * width(n.net) + PADDING if n.net else 0)
+    return max(0.45, text / 2) if n.kind == "neuron" else text / 2
+
+
+def _box(x: float, y: float, w: float, h: float) -> tuple[float, float, float, float]:
+    return (x - w / 2, y - h / 2, x + w / 2, y + h / 2)
+
+
+def _overlap(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _crosses(seg, box) -> bool:
+    """Whether the segment passes through the box (Liang–Barsky clipping)."""
+    (x0, y0), (x1, y1) = seg
+    dx, dy = x1 - x0, y1 - y0
+    lo, hi = 0.0, 1.0
+    for p, q in ((-dx, x0 - box[0]), (dx, box[2] - x0), (-dy, y0 - box[1]), (dy, box[3] - y0)):
+        if p == 0:
+            if q < 0:
+                return False
+        elif p < 0:
+            lo = max(lo, q / p)
+        else:
+            hi = min(hi, q / p)
+        if lo > hi:
+            return False
+    return True
+
+
+_TRIES = (0.5, 0.42, 0.58, 0.34, 0.66, 0.27, 0.73, 0.2, 0.8, 0.15, 0.85)
+
+
+def _place_labels(edges, ends, blocked, segments) -> dict[int, float]:
+    """Where along each straight edge its label fits: on the edge, clear of every node, every label
+    placed before it and every other edge.  Edges labelled by the plain rule keep their places;
+    the crowded ones get the first free place (from the middle outwards) or none."""
+    placed: dict[int, float] = {}
+    taken = list(blocked)
+
+    def box_at(k, t):
+        (x0, y0), (x1, y1) = ends[k]
+        w = LABEL_CM * width(edges[k].label) + 0.08
+        return _box(x0 + t * (x1 - x0), y0 + t * (y1 - y0), w, LABEL_HEIGHT)
+
+    for k, e in enumerate(edges):
+        if e.label and not e.crowded and not e.bend:
+            taken.append(box_at(k, float(e.pos)))
+    for k, e in enumerate(edges):
+        if e.label and e.crowded and e.bend:  # an arc over the columns: its label at the top, clear of all
+            placed[k] = float(e.pos)
+        if not (e.label and e.crowded) or e.bend:
+            continue
+        own = ends[k]
+        for t in _TRIES:
+            b = box_at(k, t)
+            if not any(_overlap(b, o) for o in taken) and not any(_crosses(s, b) for s in segments if s != own):
+                placed[k] = t
+                taken.append(b)
+                break
+    return placed
 
 
 def path_edges(d: Derivation, param: str) -> list:
@@ -320,8 +419,8 @@ def flow(diagram: Diagram, printer) -> Flow:
         else:
             nodes.append((n.id, n.kind, label(n.name)))
     ids = {n.id: bias_id[n.name] for n in diagram.nodes if n.kind == "bias"}
-    # an edge at a crowded node goes unlabelled, as in the PDF: Mermaid would pile its label on others
+    # an edge at a busy node goes unlabelled: Mermaid would pile its label on others
     edges = tuple((ids.get(e.src_node, e.src_node), e.dst_node, label(e.text) if e.label else "",
-                   "weight" if e.label and not e.crowded else "bias" if e.param and not e.label else "plain")
+                   "weight" if e.label and not e.busy else "bias" if e.param and not e.label else "plain")
                   for e in diagram.edges)
     return Flow(tuple(nodes), edges)

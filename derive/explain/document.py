@@ -26,7 +26,18 @@ from ..check.parse import EquationError
 from ..core.derivation import Chain, Derivation, Factor, delta_symbol
 from ..core.ops import GROUPS, NEURON_ACTIVATIONS
 from ..printing.printers import LatexPrinter, latex_factor, more_leaves_than
-from .diagram import CONTEXT_MAX, PALETTE, Diagram, Flow, columns_of, flow, highlight, layout, path_colors, path_edges
+from .diagram import (
+    CONTEXT_MAX,
+    PALETTE,
+    Diagram,
+    Flow,
+    columns_of,
+    flow,
+    highlight,
+    layout,
+    path_colors,
+    path_edges,
+)
 from .forms import forward_pieces, times_delta
 from .texmath import BUDGET, Row, chain_rows, math_prose, number, pack, symbolic_printer, terms, width
 from .worked import Example, worked_example
