@@ -380,6 +380,8 @@ def unicode_name(tex: str, plain: str) -> str:
 
     >>> unicode_name(r"\mathit{net}_{h1}", "net_h1"), unicode_name("y'", "yp"), unicode_name(r"E_{\mathrm{total}}", "E_total")
     ('netₕ₁', 'y′', 'Eₜₒₜₐₗ')
+    >>> unicode_name("z_{c1}", "z_c1")
+    'z<sub>c1</sub>'
     """
     s = re.sub(r"\\math(?:it|rm)\{([A-Za-z]+)\}", r"\1", tex)
     s = re.sub(r"\\([A-Za-z]+)", lambda m: _GREEK_TEXT.get(m.group(1), m.group(0)), s).replace("'", "′")
@@ -389,6 +391,8 @@ def unicode_name(tex: str, plain: str) -> str:
     head, sub = m.group(1), m.group(2) or m.group(3) or ""
     if all(c in _SUB for c in sub):
         return head + "".join(_SUB[c] for c in sub)
+    if re.fullmatch(r"[A-Za-z0-9,]+", sub) and re.fullmatch(r"[A-Za-z0-9′]+", head):
+        return f"{head}<sub>{sub}</sub>"  # no Unicode subscript c, b, … : Mermaid's labels take <sub>
     return plain
 
 
