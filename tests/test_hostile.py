@@ -310,9 +310,10 @@ def test_a_terminated_build_leaves_no_tex_folder_and_no_pdflatex(tmp_path):
     import tempfile
     import time
     before = set(glob.glob(os.path.join(tempfile.gettempdir(), "derive-tex-*")))
+    mark = f"DERIVE_TEST_MARK={os.getpid()}-{time.time_ns()}"  # inherited by this build's pdflatex only
     proc = subprocess.Popen([sys.executable, "-m", "derive.cli", "build", str(ROOT / "examples" / "skip.toml"),
                              "-o", str(tmp_path / "out")], cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, mark.split("=")[0]: mark.split("=")[1]})
     deadline = time.time() + 120
     while time.time() < deadline and not (set(glob.glob(os.path.join(tempfile.gettempdir(), "derive-tex-*")))
                                           - before):
@@ -324,7 +325,14 @@ def test_a_terminated_build_leaves_no_tex_folder_and_no_pdflatex(tmp_path):
     assert left == set(), (left, [os.listdir(f) for f in left], proc.stderr.read())
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*"))
     ps = subprocess.run(["ps", "-eo", "pid,ppid,etimes,comm"], capture_output=True, text=True, check=False).stdout
-    orphans = [line for line in ps.splitlines() if "pdflatex" in line and line.split()[1] == "1"]
+
+    def ours(pid: str) -> bool:  # other pdflatex runs on the machine (parallel test runs) are not this test's
+        try:
+            return mark.encode() in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        except OSError:
+            return not Path("/proc").is_dir()  # no /proc: count every orphan
+    orphans = [line for line in ps.splitlines()
+               if "pdflatex" in line and line.split()[1] == "1" and ours(line.split()[0])]
     assert not orphans, orphans
 
 

@@ -254,7 +254,9 @@ class Judge:
         return None
 
     def weight_note(self, w: str) -> str:
-        uses = [f"{src} → {eq.neuron or eq.name}" for eq in self.d.equations for ww, src in eq.terms if ww == w]
+        # the connection into the neuron, or into its weighted sum when that feeds several outputs (a softmax group)
+        uses = [f"{src} → {eq.neuron if eq.neuron and len(self.d.consumers(eq.name)) == 1 else eq.name}"
+                for eq in self.d.equations for ww, src in eq.terms if ww == w]
         if not uses or w in self.noted:
             return ""
         self.noted.add(w)  # said once per verdict

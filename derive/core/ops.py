@@ -116,6 +116,7 @@ class Activation(Op):
     numpy: str  # stable NumPy expression of f, with {z}
     numpy_derivative: str  # stable NumPy expression of f', with {z} (net) and {a} (output)
     spellings: tuple[str, ...] = ()  # how a learner writes f in an equation: \sigma, \tanh, softplus
+    title: str = ""  # its name in running text when not the spec's: "ReLU" for relu
 
     kind = "act"
     reads_one_net = True
@@ -199,14 +200,14 @@ ACTIVATIONS: dict[str, Activation] = {
             numpy="np.logaddexp(0.0, {z})", numpy_derivative=_NP_SIGMOID, spellings=("softplus",),
         ),
         Activation(
-            "relu", label="relu", latex=r"\operatorname{ReLU}", function=lambda z: sp.Max(0, z),
+            "relu", label="relu", latex=r"\operatorname{ReLU}", title="ReLU", function=lambda z: sp.Max(0, z),
             derivative=lambda z, a: sp.Heaviside(z, 0),
             derivative_note="ReLU'(z) = 1 for z > 0 and 0 otherwise (0 at z = 0, as in PyTorch)",
             derivative_tex=r"$\operatorname{ReLU}'(z) = 1$ for $z > 0$ and $0$ otherwise ($0$ at $z = 0$, as in PyTorch)",
             numpy="np.maximum({z}, 0.0)", numpy_derivative="np.where({z} > 0.0, 1.0, 0.0)",
         ),
         Activation(
-            "leaky_relu", label="leaky_relu", latex=r"\operatorname{LeakyReLU}",
+            "leaky_relu", label="leaky_relu", latex=r"\operatorname{LeakyReLU}", title="LeakyReLU",
             function=lambda z: sp.Piecewise((z, z > 0), (sp.Rational(1, 100) * z, True)),
             derivative=lambda z, a: sp.Piecewise((sp.Integer(1), z > 0), (sp.Rational(1, 100), True)),
             derivative_note="LeakyReLU'(z) = 1 for z > 0 and 0.01 otherwise",
@@ -362,11 +363,11 @@ LOSSES: dict[str, LossKind] = {
             per_sample=lambda pairs: sp.Rational(1, len(pairs)) * sp.Add(*[(t - y) ** 2 for y, t in pairs]),
             derivative=lambda y, t, k: _neg(sp.Rational(-2, k), t, y),
             derivative_note="the square brings down a 2 and the mean over the outputs divides by their number",
-            derivative_tex=r"the square brings down a $2$ and the mean over the $§K$ outputs divides by $§K$: "
-                           r"$\partial §L/\partial §y = -\tfrac{2}{§K}(§t - §y)$",
+            # §M: " and the mean over the K outputs divides by K" (nothing for one output); §c: −2/K as a factor
+            derivative_tex=r"the square brings down a $2$§M: $\partial §L/\partial §y = §c(§t - §y)$",
             reduction="mean", numpy_matrix_loss="np.mean(({T} - {A}) ** 2)",
             latex_vector=r"\tfrac{{1}}{{{K}}} \lVert {t} - {a} \rVert^{{2}}",
-            wrong_constant=lambda k: (("the mean's 1/K forgotten", "-2") if k > 1
+            wrong_constant=lambda k: ((f"the mean's 1/{k} forgotten", "-2") if k > 1
                                       else ("the 2 from the square forgotten", "-")),
             explains=lambda c, k: True,
         ),

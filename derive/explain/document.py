@@ -112,6 +112,7 @@ class ParamSection:
     family_paths: str = ""  # how many paths each of the family has: "64 paths each", "8 to 64 paths"
     family_names: str = ""  # LaTeX of the family's first and last names: w_{1}, \ldots, w_{32}
     members: tuple[Member, ...] = ()  # the family's other parameters, in a table after this section
+    penalty: str = ""  # LaTeX of what the L2 penalty adds to the data-set gradient, \lambda w_{1}; "" if none
 
 
 @dataclass(frozen=True)
@@ -139,10 +140,18 @@ class Notation:
 
 
 def _notation(d: Derivation, names: dict) -> Notation:
-    generic = LatexPrinter({**names, "θ": r"\theta", "v": "v"})
+    """The generic symbols, none of them a name of the network: a weight called alpha makes the
+    learning rate η, one called theta makes a parameter in general ϑ."""
+    printer = LatexPrinter(names)
+    spec = d.spec
+    taken = {printer.name(n) for n in (*spec.inputs, *spec.targets, *d.parameters, *(eq.name for eq in d.equations))}
+    alpha = next(a for a in (r"\alpha", r"\eta", r"\mathrm{lr}") if a not in taken)
+    theta = next(t for t in (r"\theta", r"\vartheta", r"\mathrm{p}") if t not in taken)
+    generic = LatexPrinter({**names, "θ": theta, "v": "v"})
     grad = latex_factor(Factor(d.loss, "θ"), generic)
     return Notation(grad, f"{generic.name('δ_v')} = {latex_factor(Factor(d.loss, 'v'), generic)}",
-                    rf"\text{{step}} = {grad} \times \alpha")
+                    rf"\text{{step}} = {grad} \times {alpha}", theta, alpha=alpha,
+                    new=rf"\text{{new }} {theta} = \text{{old}} - \text{{step}}", old=rf"\text{{old }} {theta}")
 
 
 @dataclass(frozen=True)
@@ -173,8 +182,9 @@ class Document:
     @property
     def update_rule(self) -> tuple[Row, Row]:
         """step_θ = ∂L/∂θ × α and θ_new = θ − step_θ, for a network with too many parameters to list."""
-        return (Row(r"\text{step}_{\theta}", rf"= {self.notation.gradient} \times \alpha"),
-                Row(r"\theta^{\text{new}}", r"= \theta - \text{step}_{\theta}"))
+        n = self.notation
+        return (Row(rf"\text{{step}}_{{{n.theta}}}", rf"= {n.gradient} \times {n.alpha}"),
+                Row(rf"{n.theta}^{{\text{{new}}}}", rf"= {n.theta} - \text{{step}}_{{{n.theta}}}"))
 
 
 def _mistake(d: Derivation, printer) -> tuple[str, Mistake] | None:
@@ -213,8 +223,11 @@ def _note(d: Derivation, op, printer, output: str | None) -> str:
     text = op.derivative_tex
     if "§" in text and output is not None:
         outputs = dict(d.spec.loss.outputs)
+        k = len(outputs)
+        coefficient = {1: "-2", 2: "-"}.get(k, rf"-\tfrac{{2}}{{{k}}}")  # −2/K, simplified
+        mean = f" and the mean over the ${k}$ outputs divides by ${k}$" if k > 1 else ""
         for mark, tex in (("§L", printer.name(d.loss)), ("§y", printer.name(output)),
-                          ("§t", printer.name(outputs[output])), ("§K", str(len(outputs)))):
+                          ("§t", printer.name(outputs[output])), ("§K", str(k)), ("§M", mean), ("§c", coefficient)):
             text = text.replace(mark, tex)
         if len(outputs) > 1:
             text += f" (for ${printer.name(output)}$; the same for every output)"
@@ -254,7 +267,8 @@ def _param_section(d: Derivation, p: str, diagram: Diagram, printer, sym, value:
         count - listed, pack(local_items), notes, result, delta_form,
         tuple(dict.fromkeys(printer.name(delta_symbol(e.dst).name) for e in uses if e.dst != d.loss)),
         written_rows, value, mistake[1] if mistake and mistake[0] == p else None,
-        *(_checks(d, p) if mistake and mistake[0] == p else ((), "")))
+        *(_checks(d, p) if mistake and mistake[0] == p else ((), "")),
+        penalty=rf"\lambda {printer.name(p)}" if p in d.spec.penalized else "")
 
 
 def _families(d: Derivation) -> list[list[str]]:
@@ -304,7 +318,8 @@ def _checks(d: Derivation, p: str) -> tuple[tuple[Check, ...], str]:
     try:
         mistakes = common_mistakes(d, p)
     except EquationError as e:
-        return (), f"The common wrong forms of this equation are left out: {e.message}."
+        return (), (f"The common wrong forms of this equation are left out: with {d.path_count(p)} paths it is "
+                    f"too long for derive check to judge ({e.message}).")
     printer = LatexPrinter(dict(d.spec.latex))
     names = {n: printer.name(n) for n in (*d.spec.inputs, *d.spec.targets, *d.parameters,
                                           *(eq.name for eq in d.equations))}
@@ -322,25 +337,31 @@ def _checks(d: Derivation, p: str) -> tuple[tuple[Check, ...], str]:
     return tuple(out), ""
 
 
-def _legend(d: Derivation, printer, layout_crowded: bool) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def _legend(d: Derivation, printer, diagram: Diagram) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """What the diagram shows, as (plain-text meaning, LaTeX names)."""
     spec = d.spec
     names = printer.name
     out = [("inputs", tuple(names(i) for i in spec.inputs))]
     for act in dict.fromkeys(n.activation for n in spec.neurons):
-        what = ("identity neurons, their output is their weighted sum" if NEURON_ACTIVATIONS[act].unit_slope else
-                f"{act} neurons, one group: each output is computed from every net of the group, so their nets "
+        label = getattr(NEURON_ACTIVATIONS[act], "title", "") or act  # ReLU, LeakyReLU: not relu, leaky_relu
+        what = ("identity neurons, whose output is their weighted sum" if NEURON_ACTIVATIONS[act].unit_slope else
+                f"{label} neurons, one group: each output is computed from every net of the group, so their nets "
                 "and outputs are drawn apart, every net joined to every output" if act in GROUPS else
-                f"{act} neurons, each drawn as its weighted sum beside its output")
+                f"{label} neurons, each drawn as its weighted sum beside its output")
         out.append((what, tuple(names(n.name) for n in spec.neurons if n.activation == act)))
     biases = {n.bias for n in spec.neurons if n.bias}
-    where = ("written on their edges where there is room (the forward pass says which edge each one is on)"
-             if layout_crowded else "written on their edges")
+    weights = [e for e in diagram.edges if e.param and e.label]
+    drawn = sum(1 for e in weights if not e.crowded)
+    where = ("written on their edges" if drawn == len(weights) else
+             "written on their edges where there is room (the forward pass says which edge each one is on)" if drawn
+             else "too many to write on the edges (the forward pass says which edge each one is on)")
     out.append((f"weights, {where}", tuple(names(p) for p in d.parameters if p not in biases)))
     if biases:
         out.append(("biases, drawn at the neurons that add them",
                     tuple(names(p) for p in d.parameters if p in biases)))
-    out.append(("targets, written on the edges into the loss", tuple(names(t) for t in spec.targets)))
+    into_loss = [e for e in diagram.edges if e.key[1] == d.loss and e.label]
+    out.append(("targets, written on the edges into the loss" if all(not e.crowded for e in into_loss)
+                else "targets, one for each output", tuple(names(t) for t in spec.targets)))
     out.append((f"the loss, {d.loss_op.description}", (names(d.loss),)))
     return tuple(out)
 
@@ -380,16 +401,17 @@ def build(d: Derivation, params=None, numbers: bool = True) -> Document:
     if any(s.members for s in sections):
         groups = tuple((s.family_names or s.tex, s.label, 1 + len(s.members),
                         s.family_paths.split(" path")[0] if s.family_paths else str(s.n_paths)) for s in sections)
+    notation = _notation(d, names)
     updates = tuple(
         (Row(rf"\text{{step}}_{{{printer.name(p)}}}",
-             rf"= {latex_factor(Factor(d.loss, p), printer)} \times \alpha"),
+             rf"= {latex_factor(Factor(d.loss, p), printer)} \times {notation.alpha}"),
          Row(rf"{printer.name(p)}^{{\text{{new}}}}",
              rf"= {printer.name(p)} - \text{{step}}_{{{printer.name(p)}}}"))
         for p in d.parameters)
     return Document(
         spec.name, spec.title or spec.name, Path(spec.source).name, PALETTE, printer.name(d.loss),
         d.loss_op.description, d.loss_op.reduction, diagram,
-        _legend(d, printer, diagram.crowded), forward, deltas, sections, overview, updates,
-        number(spec.train.learning_rate), example, _notation(d, names),
+        _legend(d, printer, diagram), forward, deltas, sections, overview, updates,
+        number(spec.train.learning_rate), example, notation,
         *((rf"\frac{{\lambda}}{{2}} \sum w^{{2}}, \ \lambda = {number(spec.loss.l2)}", r"\lambda w")
           if spec.penalized else ("", "")), flow(diagram, printer), groups)

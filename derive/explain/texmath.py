@@ -29,8 +29,14 @@ BUDGET = 68  # characters of visible math that fit on one line of the document (
 DIGITS = 9  # significant digits of every number shown: the published worked examples use 9
 
 
+ROUNDING = 1e-13  # a smaller magnitude is rounding error of a value that is exactly 0 (a softmax
+# group's shared bias: its δ terms cancel, and float sums leave −1.1 × 10⁻¹⁶)
+
+
 def number(x: float) -> str:
-    """A float to DIGITS significant digits, as LaTeX (1e-12 as 1 \\times 10^{-12})."""
+    """A float to DIGITS significant digits, as LaTeX (1e-9 as 1 \\times 10^{-9}, 1e-16 as 0)."""
+    if abs(x) < ROUNDING:
+        return "0"
     s = f"{x:.{DIGITS}g}"
     if "e" in s:
         mantissa, exp = s.split("e")
