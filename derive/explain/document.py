@@ -229,8 +229,9 @@ def _note(d: Derivation, op, printer, output: str | None) -> str:
         for mark, tex in (("§L", printer.name(d.loss)), ("§y", printer.name(output)),
                           ("§t", printer.name(outputs[output])), ("§K", str(k)), ("§M", mean), ("§c", coefficient)):
             text = text.replace(mark, tex)
-        if len(outputs) > 1:
-            text += f" (for ${printer.name(output)}$; the same for every output)"
+        if len(outputs) > 1:  # one parenthesis, not two in a row
+            aside = f"for ${printer.name(output)}$, and the same for every output"
+            text = text[:-1] + f"; {aside})" if text.endswith(")") else text + f" ({aside})"
     return text
 
 
