@@ -73,7 +73,6 @@ def run(args) -> int:
         raise UsageError(f"--learning-rate {args.learning_rate}: expected a positive number")
     plt = _pyplot() if args.plot else None
     frozen = args.freeze or []
-    start = _start(spec.parameters, spec, args.seed)
     client = None
     if args.dask or form(spec, args.form) == "layers":  # array parameters, no per-weight derivation
         lf = layer_form(spec)
@@ -83,8 +82,7 @@ def run(args) -> int:
                              f"the layer form's parameters are {', '.join(lf.parameters)}")
         m = load_layers_module(spec, "array-api" if args.dask else "numpy")
         loss_name = spec.loss.name
-        start = {k: np.array(v) for k, v in lf.arrays(start).items()}
-        if args.data:
+        if args.data:  # read (its shapes checked) before anything is printed
             data = chunked.open_data(args.data, spec.inputs, lf.targets)
         else:
             columns = dict(spec.data)
@@ -93,7 +91,9 @@ def run(args) -> int:
         if args.dask:
             data = _dask_arrays(data)
             client = _client(args.scheduler)
+        start = {k: np.array(v) for k, v in lf.arrays(_start(spec.parameters, spec, args.seed)).items()}
     else:
+        start = _start(spec.parameters, spec, args.seed)
         d = derive(spec)
         check_parameters(args, d, "--freeze", frozen)
         m, loss_name = load_module(d), d.loss
