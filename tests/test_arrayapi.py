@@ -89,7 +89,7 @@ def _np(a):
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: "-".join(map(str, c)))
 def test_one_module_on_every_library_equals_the_numpy_module(case):
-    lf, m, arrays, data, ref_value, ref = numbers(case)
+    _, m, arrays, data, ref_value, ref = numbers(case)
     for name, asarray in LIBRARIES.items():
         params, d = convert(arrays, data, asarray)
         value, grads = m.loss(params, d), m.gradients(params, d)
@@ -109,7 +109,7 @@ def test_on_pytorch_tensors_it_equals_pytorch_autograd(case):
 
 def test_jax_jit_traces_the_generated_functions():
     case = ("tanh", "cross_entropy", "per_neuron", 0.03)
-    lf, m, arrays, data, ref_value, ref = numbers(case)
+    _, m, arrays, data, ref_value, ref = numbers(case)
     params, d = convert(arrays, data, LIBRARIES["jax"])
     grads, value = jax.jit(m.gradients)(params, d), jax.jit(m.loss)(params, d)
     assert_equal_to(ref_value, ref, value, grads)
@@ -129,7 +129,7 @@ def test_the_registry_delta_forms_equal_the_product_with_the_derivative():
 
 
 def test_bad_arrays_are_one_clear_error():
-    lf, m, arrays, data, _, _ = numbers(("tanh", "half_sse", "per_neuron", 0.0))
+    _, m, arrays, data, _, _ = numbers(("tanh", "half_sse", "per_neuron", 0.0))
     params = dict(arrays)
     tdata = {k: torch.tensor(v) for k, v in data.items()}
     with pytest.raises(ValueError, match=r"params\['W1'\] is a numpy ndarray and the data a torch Tensor"):
@@ -158,7 +158,7 @@ def test_codegen_backend_array_api_writes_a_module_of_no_numpy(tmp_path, capsys)
     assert text == layers_source(derive.load(spec), "array-api")  # deterministic, byte for byte
     assert "import array_api_compat" in text and "import numpy" not in text and "np." not in text
     # no in-place update of an array (JAX's are immutable): only the offset counter `at`
-    assert set(re.findall(r"^ *(\w+)(?:\[.*\])? [-+*/@]= ", text, re.M)) == {"at"}
+    assert set(re.findall(r"^ *(\w+)(?:\[.*\])? [-+*/@]= ", text, re.MULTILINE)) == {"at"}
     assert "Dask" in text and "PyTorch" in text  # the docstring names the libraries and the cluster route
     scalar = tmp_path / "s.toml"
     scalar.write_text('name = "s"\ninputs = ["x"]\n[[neuron]]\nname = "y"\nactivation = "identity"\n'
@@ -182,7 +182,7 @@ def cluster():
 def test_on_dask_arrays_the_gradients_are_one_task_per_chunk_and_a_tree_sum(cluster):
     _, client = cluster
     case = ("sigmoid", "mse", "per_neuron", 0.03)  # a mean: each chunk's share is weighted by its size
-    lf, m, arrays, data, ref_value, ref = numbers(case, n=150)
+    _, m, arrays, data, ref_value, ref = numbers(case, n=150)
     # uneven chunks of samples, T chunked differently: the module lines T up with X
     d = {"X": da.from_array(data["X"], chunks=((40, 40, 40, 20, 10), (2, 2))), "T": da.from_array(data["T"], chunks=50)}
     with distributed.get_task_stream(client) as ts:

@@ -48,7 +48,7 @@ def _array(root: Path, key: str, columns: tuple[str, ...], what: str):
         a = _zarr(path) if path.suffix == ".zarr" else _npy(path)
     except UsageError:
         raise
-    except Exception as e:  # a damaged or foreign file: zarr and NumPy raise many kinds
+    except Exception as e:  # noqa: BLE001 -- a damaged or foreign file: zarr and NumPy raise many kinds
         raise UsageError(f"{path}: cannot read it as a {path.suffix[1:]} array: {first_line(e)}") from None
     if a.ndim != 2 or a.shape[1] != len(columns) or a.shape[0] == 0:
         names = ", ".join(columns) if len(columns) <= 4 else f"{columns[0]} … {columns[-1]}"
