@@ -4,7 +4,10 @@ Built from `derive.core.layers.LayerForm`: per layer one batched matrix product 
 three backward (samples are rows: Z⁽ˡ⁾ = A⁽ˡ⁻¹⁾ W⁽ˡ⁾ᵀ + b⁽ˡ⁾), each activation's stable NumPy
 form from the registry, log-sum-exp and softplus forms for the losses of logs, and nothing per
 scalar weight: the module is a few hundred lines however wide the network.  Each line carries
-its formula.  templates/gradients_layers.py.j2 lays the module out.
+its formula.  templates/gradients_layers.py.j2 lays the module out.  The same lines serve both
+BACKENDS: the registry's matrix forms name their namespace ({xp}) and use only functions of the
+array API standard; what differs (the bias added in place, NumPy's conversions and errstate, the
+Dask chunk tasks) is the template's, under one flag.
 
 >>> import derive
 >>> spec = derive.loads('name = "c"\n[dense]\nsizes = [784, 128, 10]\nactivation = ["sigmoid", "softmax"]\n'
@@ -12,6 +15,9 @@ its formula.  templates/gradients_layers.py.j2 lays the module out.
 >>> src = layers_source(spec)
 >>> len(src.splitlines()) < 400, "dW_1 = dZ_1.T @ X" in src
 (True, True)
+>>> xp_src = layers_source(spec, "array-api")  # the same lines in the namespace xp, nothing in place
+>>> "Z_1 += b1" in src, "Z_1 = (W1 @ X.T).T + b1" in xp_src, "xp.exp(-xp.maximum(Z_1, -709.0))" in xp_src
+(True, True, True)
 """
 
 from __future__ import annotations
