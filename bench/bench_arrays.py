@@ -25,7 +25,8 @@ thread each (threadpoolctl, torch.set_num_threads(1), XLA flags) and one CPU.
 --memory: X (10^6 × 784 float64, 6.3 GB) and T (10^6 × 10) are written as zarr arrays of 10^4-row
 chunks, chunk by chunk, in --dir (default /tmp/derive-bench-arrays; kept for the next run, --clean
 removes it after); a LocalCluster of two worker processes (one thread each) is started, and
-`derive train SPEC --dask --scheduler ADDRESS --data DIR --steps 3` runs in a fresh interpreter.
+`derive train SPEC --dask --scheduler ADDRESS --data DIR --steps 3 --lr 0.2/N` runs in a fresh
+interpreter (the loss is a sum over samples: a step of 0.2/N is 0.2 on the mean).
 Printed: the peak resident memory (VmHWM) of that client and of each worker, and the time.
 """
 
@@ -203,10 +204,10 @@ def memory(n: int, steps: int, folder: Path, clean: bool) -> int:
     spec = folder / "mnist_like.toml"
     spec.write_text('name = "mnist_like"\n[dense]\nsizes = [784, 128, 10]\nactivation = ["sigmoid", "softmax"]\n'
                     'bias = "per_neuron"\n[loss]\nkind = "cross_entropy"\n')
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                       silence_logs=40) as cluster, Client(cluster) as client:
         cmd = [sys.executable, "-c", CLIENT, "train", str(spec), "--dask", "--data", str(folder),
-               "--scheduler", cluster.scheduler_address, "--steps", str(steps), "--lr", "1e-6"]
+               "--scheduler", cluster.scheduler_address, "--steps", str(steps), "--lr", f"{0.2 / n:g}"]
         r = subprocess.run(cmd, capture_output=True, text=True, check=False,
                            env={**os.environ, "PYTHONPATH": str(HERE.parent)})
         workers = client.run(peak_rss)
