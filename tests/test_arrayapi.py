@@ -262,6 +262,12 @@ def test_train_dask_data_errors_are_one_line_naming_the_file(tmp_path, capsys):
     (folder / "T.npy").write_bytes(b"not an array")
     assert error("--dask", "--data", str(folder)).startswith(f"derive: {folder / 'T.npy'}: cannot read it as a npy array")
     assert error("--data", str(folder)) == f"derive: --data {folder}: goes with --dask (data and schedulers of Dask)"
+    neurons = tmp_path / "neurons.toml"
+    neurons.write_text('name = "s"\ninputs = ["x"]\n[[neuron]]\nname = "y"\nactivation = "identity"\n'
+                       'inputs = { x = "w" }\n[loss]\nkind = "sse"\noutputs = { y = "t" }\n[data]\nx = 1.0\nt = 2.0\n')
+    assert main(["train", str(neurons), "--dask"]) == 2
+    assert capsys.readouterr().err == f"derive: {neurons}: --dask trains the layer form: it needs a [dense] spec " \
+                                      "(and no --form scalar)\n"
     assert error("--scheduler", "tcp://127.0.0.1:8786") == \
         "derive: --scheduler tcp://127.0.0.1:8786: goes with --dask (data and schedulers of Dask)"
 
