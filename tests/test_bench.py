@@ -17,3 +17,14 @@ def test_bench_derive_quick_runs():
     assert len(rows) == 2
     # 4-4-4-4: w1 feeds one first-layer unit, then 4 · 4 ways on: 16 paths; 128 edges
     assert "| 60 | 128 | 16 |" in rows[1]
+
+
+def test_bench_arrays_quick_runs():
+    """The array-API race on 2-2-2: every contestant agrees with the NumPy module, one row per pair."""
+    r = subprocess.run([sys.executable, str(ROOT / "bench" / "bench_arrays.py"), "--quick"],
+                       capture_output=True, text=True, timeout=300, check=False)
+    assert r.returncode == 0, r.stderr
+    rows = [line for line in r.stdout.splitlines() if line.startswith("| 2-2-2")]
+    assert [row.split(" | ")[2] for row in rows] == ["array-API on NumPy / NumPy module",
+                                                     "array-API on PyTorch / PyTorch autograd",
+                                                     "array-API jit on JAX / JAX jit(grad)"]

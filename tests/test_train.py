@@ -93,7 +93,7 @@ def test_a_spec_without_data_is_a_clear_error(tmp_path, capsys):
                     'inputs = { x = "w" }\n[loss]\nkind = "sse"\noutputs = { y = "t" }\n')
     assert main(["train", str(spec)]) == 2
     err = capsys.readouterr().err.strip()
-    assert err == f"derive: {spec}: data: missing: derive train needs a [data] table with every input and target"
+    assert err == f"derive: {spec}: data: missing: derive train needs a [data] table with every input and target (or --dask --data DIR)"
 
 
 def test_a_diverging_run_stops_with_advice(capsys):

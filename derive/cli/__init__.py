@@ -2,8 +2,8 @@
 
     derive show SPEC [--param θ ...]        every parameter's paths, chain rule, δ form and result
     derive check SPEC 'EQUATION'            judge a learner's chain-rule equation
-    derive codegen SPEC [-o DIR]            write the NumPy gradient module
-    derive train SPEC                       gradient descent on the spec's data
+    derive codegen SPEC [-o DIR]            write the NumPy (or --backend array-api) gradient module
+    derive train SPEC [--dask ...]          gradient descent on the spec's data (or on Dask chunks)
     derive explain SPEC [--format ...]      write the LaTeX / PDF / Markdown derivation
     derive build SPEC                       write everything into output/<name>/
 

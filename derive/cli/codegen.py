@@ -1,9 +1,10 @@
-"""derive codegen SPEC [-o DIR] [--form layers|scalar]: write the network's standalone NumPy gradient module."""
+"""derive codegen SPEC [-o DIR] [--form layers|scalar] [--backend numpy|array-api]: write the network's
+standalone gradient module (NumPy, or any array-API library for the layer form)."""
 
 from __future__ import annotations
 
 from ..codegen import module_source
-from ..codegen.arrays import layers_source
+from ..codegen.arrays import BACKENDS, layers_source
 from ..core.chain import derive
 from ..core.spec import load
 from .base import UsageError, output_dir, write
@@ -21,6 +22,9 @@ def add_arguments(p) -> None:
                    help="layers: array parameters W1, b1, ... and one matrix product per layer ([dense] specs); "
                         f"scalar: one number per weight (default: layers for [dense] specs of more than "
                         f"{LAYER_FORM_FROM:,} weights, else scalar)")
+    p.add_argument("--backend", choices=tuple(BACKENDS), default="numpy",
+                   help="numpy (default): the module imports NumPy only; array-api: the layer form on the arrays "
+                        "of any array-API library (NumPy, PyTorch, JAX, CuPy, Dask) through array_api_compat")
 
 
 def form(spec, asked: str | None) -> str:
@@ -31,12 +35,18 @@ def form(spec, asked: str | None) -> str:
     return asked or ("layers" if spec.layers and weights > LAYER_FORM_FROM else "scalar")
 
 
-def source(spec, asked: str | None = None) -> str:
+def source(spec, asked: str | None = None, backend: str = "numpy") -> str:
+    if backend != "numpy":
+        if asked == "scalar" or not spec.layers:
+            raise UsageError(f"{spec.source}: --backend {backend} writes the layer form: it needs a [dense] spec "
+                             "and --form layers (or no --form)")
+        return layers_source(spec, backend)
     return layers_source(spec) if form(spec, asked) == "layers" else module_source(derive(spec))
 
 
 def run(args) -> int:
     spec = load(args.spec)
     out = output_dir(args, spec.name)
-    print(f"wrote {write(out / f'{spec.name}_gradients.py', source(spec, args.form), what=out)}")
+    code = source(spec, args.form, args.backend)
+    print(f"wrote {write(out / f'{spec.name}_gradients.py', code, what=out)}")
     return 0

@@ -1,4 +1,9 @@
-"""derive train SPEC: gradient descent on the spec's [data] with the generated NumPy module."""
+"""derive train SPEC: gradient descent on the spec's [data] with the generated NumPy module.
+
+With --dask, the layer form's array-API module on Dask arrays: the spec's [data], or with
+--data DIR a data set on disk (chunked.py), each step one distributed reduction over the chunks,
+on a dask.distributed cluster with --scheduler ADDRESS, else on Dask's local threads.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from ..codegen import load_layers_module, load_module
 from ..core.chain import derive
 from ..core.layers import layer_form
 from ..core.spec import Problem, SpecError, load
+from . import chunked
 from .base import UsageError, check_parameters, write
 from .codegen import form
 
@@ -34,6 +40,15 @@ def add_arguments(p) -> None:
     p.add_argument("--form", choices=("layers", "scalar"),
                    help="train with the layer-form module (array parameters W1, b1, ...; [dense] specs) or the "
                         "per-weight one (default: as derive codegen picks)")
+    p.add_argument("--dask", action="store_true",
+                   help="train the layer form on Dask arrays, each step one reduction over the chunks of samples "
+                        "([dense] specs; needs pip install 'derive[dask]')")
+    p.add_argument("--data", metavar="DIR",
+                   help="with --dask: the data set on disk instead of [data]: DIR/X.zarr (or X.npy), (N, inputs), "
+                        "and DIR/T.zarr (or T.npy), (N, targets), read chunk by chunk")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="with --dask: the dask.distributed scheduler to run on (tcp://host:8786); "
+                        "default: Dask's threads in this process")
 
 
 class _Diverged(Exception):
@@ -42,9 +57,14 @@ class _Diverged(Exception):
 
 def run(args) -> int:
     spec = load(args.spec)
-    if not spec.data:
+    for option in ("data", "scheduler"):
+        if getattr(args, option) and not args.dask:
+            raise UsageError(f"--{option} {getattr(args, option)}: goes with --dask (data and schedulers of Dask)")
+    if args.dask and (not spec.layers or args.form == "scalar"):
+        raise UsageError(f"{args.spec}: --dask trains the layer form: it needs a [dense] spec (and no --form scalar)")
+    if not spec.data and not args.data:
         raise SpecError(spec.source, [Problem("data", "missing: derive train needs a [data] table "
-                                                      "with every input and target")])
+                                                      "with every input and target (or --dask --data DIR)")])
     steps = spec.train.steps if args.steps is None else args.steps
     lr = spec.train.learning_rate if args.learning_rate is None else args.learning_rate
     if steps < 0:
@@ -53,18 +73,27 @@ def run(args) -> int:
         raise UsageError(f"--learning-rate {args.learning_rate}: expected a positive number")
     plt = _pyplot() if args.plot else None
     frozen = args.freeze or []
-    start = _start(spec.parameters, spec, args.seed)
-    if form(spec, args.form) == "layers":  # array parameters, no per-weight derivation
+    client = None
+    if args.dask or form(spec, args.form) == "layers":  # array parameters, no per-weight derivation
         lf = layer_form(spec)
         unknown = [p for p in frozen if p not in lf.parameters]
         if unknown:
             raise UsageError(f"{args.spec}: --freeze {unknown[0]}: not an array parameter; "
                              f"the layer form's parameters are {', '.join(lf.parameters)}")
-        m, loss_name = load_layers_module(spec), spec.loss.name
-        start = {k: np.array(v) for k, v in lf.arrays(start).items()}
-        columns = dict(spec.data)
-        data = {"X": np.array([columns[x] for x in spec.inputs]).T, "T": np.array([columns[t] for t in lf.targets]).T}
+        m = load_layers_module(spec, "array-api" if args.dask else "numpy")
+        loss_name = spec.loss.name
+        if args.data:  # read (its shapes checked) before anything is printed
+            data = chunked.open_data(args.data, spec.inputs, lf.targets)
+        else:
+            columns = dict(spec.data)
+            data = {"X": np.array([columns[x] for x in spec.inputs], dtype=float).T,
+                    "T": np.array([columns[t] for t in lf.targets], dtype=float).T}
+        if args.dask:
+            data = _dask_arrays(data)
+            client = _client(args.scheduler)
+        start = {k: np.array(v) for k, v in lf.arrays(_start(spec.parameters, spec, args.seed)).items()}
     else:
+        start = _start(spec.parameters, spec, args.seed)
         d = derive(spec)
         check_parameters(args, d, "--freeze", frozen)
         m, loss_name = load_module(d), d.loss
@@ -73,6 +102,7 @@ def run(args) -> int:
     try:
         with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is reported below, once
             params, history = m.train(start, data, lr, steps, callback=progress, freeze=frozen)
+            history = [float(v) for v in history]
     except _Diverged as e:
         progress.close()
         print(f"derive: {args.spec}: {e}", file=sys.stderr)
@@ -81,12 +111,40 @@ def run(args) -> int:
         progress.close()
         print(f"derive: {args.spec}: {e}", file=sys.stderr)
         return 1
+    finally:
+        if client is not None:
+            client.close()
     progress.close()
     _report(loss_name, start, params, history, steps, lr, frozen)
     if plt is not None:
         _plot(plt, history, loss_name, spec.name, args.plot)
         print(f"wrote {args.plot}")
     return 0
+
+
+def _dask_arrays(data: dict) -> dict:
+    """The spec's [data] as Dask arrays (one chunk), or the chunked arrays of --data as they are."""
+    try:
+        import array_api_compat  # noqa: F401 -- the generated array-API module needs it
+        import dask.array as da
+    except ImportError as e:
+        raise UsageError(f"--dask needs dask and array_api_compat ({e.name} is not installed): "
+                         "pip install 'derive[dask]'") from None
+    return {k: v if isinstance(v, da.Array) else da.from_array(v) for k, v in data.items()}
+
+
+def _client(address: str | None):
+    """A dask.distributed Client of `address` (then the active scheduler), or None: Dask's threads."""
+    if not address:
+        return None
+    try:
+        from distributed import Client
+    except ImportError:
+        raise UsageError("--scheduler needs dask.distributed: pip install 'derive[dask]'") from None
+    try:
+        return Client(address, timeout="20s")
+    except (OSError, TimeoutError, ValueError) as e:
+        raise UsageError(f"--scheduler {address}: cannot connect: {chunked.first_line(e)}") from None
 
 
 def _start(parameters, spec, seed: int) -> dict:

@@ -4,7 +4,10 @@ Built from `derive.core.layers.LayerForm`: per layer one batched matrix product 
 three backward (samples are rows: Z⁽ˡ⁾ = A⁽ˡ⁻¹⁾ W⁽ˡ⁾ᵀ + b⁽ˡ⁾), each activation's stable NumPy
 form from the registry, log-sum-exp and softplus forms for the losses of logs, and nothing per
 scalar weight: the module is a few hundred lines however wide the network.  Each line carries
-its formula.  templates/gradients_layers.py.j2 lays the module out.
+its formula.  templates/gradients_layers.py.j2 lays the module out.  The same lines serve both
+BACKENDS: the registry's matrix forms name their namespace ({xp}) and use only functions of the
+array API standard; what differs (the bias added in place, NumPy's conversions and errstate, the
+Dask chunk tasks) is the template's, under one flag.
 
 >>> import derive
 >>> spec = derive.loads('name = "c"\n[dense]\nsizes = [784, 128, 10]\nactivation = ["sigmoid", "softmax"]\n'
@@ -12,10 +15,14 @@ its formula.  templates/gradients_layers.py.j2 lays the module out.
 >>> src = layers_source(spec)
 >>> len(src.splitlines()) < 400, "dW_1 = dZ_1.T @ X" in src
 (True, True)
+>>> xp_src = layers_source(spec, "array-api")  # the same lines in the namespace xp, nothing in place
+>>> "Z_1 += b1" in src, "Z_1 = (W1 @ X.T).T + b1" in xp_src, "xp.exp(-xp.maximum(Z_1, -709.0))" in xp_src
+(True, True, True)
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import sympy as sp
@@ -27,7 +34,7 @@ from ..printing.numpy import GradientPrinter
 from ..printing.templates import environment
 from .lines import Line, doc_text, key, tuple_literal
 
-__all__ = ["BLOCK", "layers_source"]
+__all__ = ["BACKENDS", "BLOCK", "layers_source"]
 
 # Samples per pass of the generated `_backprop`: the gradients are sums over samples, and blocks
 # of 1024 keep each layer's (block, n) arrays in the CPU's cache and the memory a call needs
@@ -36,8 +43,21 @@ __all__ = ["BLOCK", "layers_source"]
 BLOCK = 1024
 
 
-def layers_source(spec: NetSpec) -> str:
-    """The whole text of the layer-form module of a `[dense]` network (no per-weight derivation)."""
+# The modules `layers_source` writes: one generator and one template, the array namespace a parameter.
+#   numpy      imports NumPy only; converts what it is given to float arrays; updates in place where
+#              that saves an array
+#   array-api  finds the data's library with array_api_compat.array_namespace and computes in it, no
+#              conversion and no in-place update (JAX's arrays are immutable); Dask data become one
+#              task per chunk of samples and a tree sum
+BACKENDS = {"numpy": "np", "array-api": "xp"}
+
+
+def layers_source(spec: NetSpec, backend: str = "numpy") -> str:
+    """The whole text of the layer-form module of a `[dense]` network (no per-weight derivation),
+    for one of BACKENDS."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}: one of {', '.join(BACKENDS)}")
+    xp, in_place = BACKENDS[backend], backend == "numpy"
     lf = layer_form(spec)
     if lf is None:
         raise ValueError(f"{spec.name} is not a [dense] network: the layer form needs its layer records")
@@ -54,29 +74,30 @@ def layers_source(spec: NetSpec) -> str:
         b = f" + b{l}" if layer.biases else ""
         # (W Aᵀ)ᵀ rather than A Wᵀ: the same product, which OpenBLAS runs about twice as fast for
         # a tall A (784-128-10 at N = 10⁴: 27 against 53 ms, bench/README.md)
-        forward.append(Line(names["Z"][l], f"(W{l} @ {A[l - 1]}.T).T",
+        product = f"(W{l} @ {A[l - 1]}.T).T"
+        forward.append(Line(names["Z"][l], product + ("" if in_place or not layer.biases else f" + b{l}"),
                             f"z{l} = W{l} a{l - 1}{b} for every sample: shape (N, {layer.shape[0]})"))
-        if layer.biases:  # in place: a new (N, n) array costs more than the sum (0.5 ms at 10³ × 128)
+        if layer.biases and in_place:  # a new (N, n) array costs more than the sum (0.5 ms at 10³ × 128)
             forward.append(Line(names["Z"][l], f"b{l}", op="+="))
         if A[l] != names["Z"][l]:
-            steps = act.numpy_matrix(names["Z"][l], A[l], py_layer("E", l))
+            steps = act.numpy_matrix(names["Z"][l], A[l], py_layer("E", l), xp)
             forward += [Line(t, c, f"a{l} = {act.name}(z{l})" if t == A[l] else "") for t, c in steps]
     top = lf.layers[-1]
     loss_lines = []
     if "{LSE}" in loss.numpy_matrix_loss:  # each row's log-sum-exp, shifted by its maximum
         Z = names["Z"][L]
-        loss_lines = [Line("M", f"{Z}.max(axis=1, keepdims=True)"),
-                      Line("LSE", f"M + np.log(np.exp({Z} - M).sum(axis=1, keepdims=True))",
+        loss_lines = [Line("M", f"{xp}.max({Z}, axis=1, keepdims=True)"),
+                      Line("LSE", f"M + {xp}.log({xp}.sum({xp}.exp({Z} - M), axis=1, keepdims=True))",
                            f"log Σ_k e^(z{L}_k), for the loss: log a{L} = z{L} − LSE")]
-    value = loss.numpy_matrix_loss.format(A=A[L], Z=names["Z"][L], T="T", LSE="LSE")
+    value = loss.numpy_matrix_loss.format(A=A[L], Z=names["Z"][L], T="T", LSE="LSE", xp=xp)
     penalty = ""
     if spec.loss.l2:  # (not spec.penalized: that lists every weight)
-        penalty = f" + {spec.loss.l2 / 2!r} * (" + " + ".join(f"np.sum(W{k} * W{k})" for k in range(1, L + 1)) + ")"
+        penalty = f" + {spec.loss.l2 / 2!r} * (" + " + ".join(f"{xp}.sum(W{k} * W{k})" for k in range(1, L + 1)) + ")"
     scale = " / n" if loss.reduction == "mean" else ""
     backward = []
     finish = []  # after the sum over blocks: the mean's 1/N, the penalty's λW
     if loss.numpy_net_delta:
-        backward.append(Line(names["dZ"][L], loss.numpy_net_delta.format(A=A[L], T="T"),
+        backward.append(Line(names["dZ"][L], loss.numpy_net_delta.format(A=A[L], T="T", xp=xp),
                              f"δ{L} = {loss.net_delta.format(a=f'a{L}')}: ∂L/∂a{L} times the {top.activation.name}'s "
                              "derivative, with 1/a cancelled"))
     else:
@@ -92,7 +113,7 @@ def layers_source(spec: NetSpec) -> str:
             if act.unit_slope or A[l] == Z:
                 backward.append(Line(names["dZ"][l], dA, f"δ{l} = ∂L/∂a{l}: the identity's derivative is 1"))
             else:
-                code, formula = act.numpy_backward(dA, Z, A[l])
+                code, formula = act.numpy_backward(dA, Z, A[l], xp)
                 backward.append(Line(names["dZ"][l], code, f"δ{l} = " + formula.format(l=l)))
         dz = names["dZ"][l]
         backward.append(Line(names["dW"][l], f"{dz}.T @ {A[l - 1]}",
@@ -103,7 +124,8 @@ def layers_source(spec: NetSpec) -> str:
                                f"∂L/∂W{l} = " + ("1/N " if scale else "") + f"Σ_n δ{l} a{l - 1}ᵀ"
                                + (f" + λ W{l}" if reg else "")))
         if layer.biases:
-            total = f"{dz}.sum()" if layer.shared_bias else f"ones @ {dz}"  # Σ_n as a product: quicker than .sum(axis=0)
+            # Σ_n as a product with a vector of ones: in NumPy 12 µs against sum(axis=0)'s 31 at 10³ × 128
+            total = f"{xp}.sum({dz})" if layer.shared_bias else f"ones @ {dz}"
             backward.append(Line(names["db"][l], total,
                                  f"Σ_n {'Σ_j ' if layer.shared_bias else ''}δ{l} over the block's samples"
                                  + ("" if layer.shared_bias else f": shape ({layer.shape[0]},)")))
@@ -122,6 +144,7 @@ def layers_source(spec: NetSpec) -> str:
         data = {"X": [list(r) for r in zip(*(columns[x] for x in spec.inputs))],
                 "T": [list(r) for r in zip(*(columns[t] for t in lf.targets))]}
     env = environment("py")
+    # (the array-API module keeps INITIAL and DATA as nested lists: no library is imported to hold them)
     env.filters.update(key=key, tuple=tuple_literal)
     return env.get_template("gradients_layers.py.j2").render(
         name=spec.name, title=doc_text(spec.title), source=doc_text(Path(spec.source).name),
@@ -135,5 +158,6 @@ def layers_source(spec: NetSpec) -> str:
         nodes=[(f"z{x.index}", names["Z"][x.index]) for x in lf.layers] + [(f"a{x.index}", A[x.index]) for x in lf.layers],
         initial={k: repr(v) for k, v in initial.items()}, data={k: repr(v) for k, v in data.items()},
         learning_rate=repr(float(spec.train.learning_rate)), steps=spec.train.steps,
-        uses_ones=any(x.biases and not x.shared_bias for x in lf.layers),
+        uses_ones=any(x.biases and not x.shared_bias for x in lf.layers), numpy=in_place,
+        sizes_flat=repr(tuple(math.prod(s) for s in lf.shapes().values())),
     )

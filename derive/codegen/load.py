@@ -24,19 +24,20 @@ from .module import module_source
 __all__ = ["load_layers_module", "load_module"]
 
 
-def load_layers_module(spec):
-    """The layer-form module of a `[dense]` spec, compiled and imported like `load_module`'s."""
-    return load_module(None, spec=spec)
+def load_layers_module(spec, backend: str = "numpy"):
+    """The layer-form module of a `[dense]` spec for one of `arrays.BACKENDS` ("numpy", "array-api"),
+    compiled and imported like `load_module`'s."""
+    return load_module(None, spec=spec, backend=backend)
 
 
-def load_module(d: Derivation | None, spec=None):
+def load_module(d: Derivation | None, spec=None, backend: str = "numpy"):
     """The generated module of `d`, compiled and imported (not added to `sys.modules`).
 
     The source is derive's own template: the network's names enter it only as checked
     identifiers and quoted string literals, never as code.
     """
     name = f"{(spec or d.spec).name}_gradients"
-    source = layers_source(spec) if d is None else module_source(d)
+    source = layers_source(spec, backend) if d is None else module_source(d)
     filename = f"<derive:{name}.py>"
     # mtime None: linecache.checkcache keeps the entry (there is no file to compare it with)
     linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)

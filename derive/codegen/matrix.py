@@ -121,7 +121,7 @@ def plan(b, blocks: tuple[Layer, ...]):
         act = _ACTIVATIONS[layer.activation]
         n0 = layer.neurons[0]
         if fused and k == len(blocks) - 1:
-            backward.append(Line(nm["dZ"], fused.format(A=nm["A"], T=nm["T"]),
+            backward.append(Line(nm["dZ"], fused.format(A=nm["A"], T=nm["T"], xp="np"),
                                  f"δ_{n0.net} = {b.rule(d.consumers(n0.net))}, with each δ_o written out "
                                  "(1/o cancels), column by column"))
         elif act.unit_slope:

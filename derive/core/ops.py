@@ -113,10 +113,15 @@ class Activation(Op):
     derivative: Callable[[sp.Expr, sp.Expr], sp.Expr]  # f'(z) from z and a = f(z), readable
     derivative_note: str  # the derivative in words, for the terminal and generated code
     derivative_tex: str  # the same for documents: text with $…$ math (derive's own LaTeX)
-    numpy: str  # stable NumPy expression of f, with {z}
-    numpy_derivative: str  # stable NumPy expression of f', with {z} (net) and {a} (output)
+    # stable array expressions of f, with {z}, and of f', with {z} (net) and {a} (output); {xp} is the
+    # namespace ("np" in NumPy code, "xp" in array-API code), and only functions of the array API
+    # standard appear, so that one form serves both
+    numpy: str
+    numpy_derivative: str
     spellings: tuple[str, ...] = ()  # how a learner writes f in an equation: \sigma, \tanh, softplus
     title: str = ""  # its name in running text when not the spec's: "ReLU" for relu
+    # δ from ∂L/∂a {dA} where it is cheaper than ∂L/∂a ⊙ f' (ReLU's gate: one pass and no array of 0s and 1s)
+    numpy_delta: str = ""
 
     kind = "act"
     reads_one_net = True
@@ -146,21 +151,25 @@ class Activation(Op):
         return f"{self.label}({eq.args[0]})"
 
     def numpy_terms(self, eq, py, code) -> list[str]:
-        return [self.numpy.format(z=py[eq.args[0]])]
+        return [self.numpy.format(z=py[eq.args[0]], xp="np")]
 
-    def numpy_matrix(self, Z: str, A: str, temp: str) -> list[tuple[str, str]]:
-        """A layer's outputs from its matrix of nets (samples are rows), as (target, code) lines."""
-        return [(A, self.numpy.format(z=Z))]
+    def numpy_matrix(self, Z: str, A: str, temp: str, xp: str = "np") -> list[tuple[str, str]]:
+        """A layer's outputs from its matrix of nets (samples are rows), as (target, code) lines;
+        `xp` names the array namespace."""
+        return [(A, self.numpy.format(z=Z, xp=xp))]
 
-    def numpy_backward(self, dA: str, Z: str, A: str) -> tuple[str, str]:
+    def numpy_backward(self, dA: str, Z: str, A: str, xp: str = "np") -> tuple[str, str]:
         """δ of a layer's nets from ∂L/∂a, as matrices (samples are rows), and the formula ({l}: the layer)."""
-        return f"{dA} * ({self.numpy_derivative.format(z=Z, a=A)})", "∂L/∂a{l} ⊙ " + self.name + "'(z{l})"
+        formula = "∂L/∂a{l} ⊙ " + self.name + "'(z{l})"
+        if self.numpy_delta:
+            return self.numpy_delta.format(dA=dA, z=Z, a=A, xp=xp), formula
+        return f"{dA} * ({self.numpy_derivative.format(z=Z, a=A, xp=xp)})", formula
 
     def numpy_slope(self, eq, py) -> tuple[str, str] | None:
         if self.unit_slope:
             return None
         net = eq.args[0]
-        return py_partial(py[eq.name], py[net]), self.numpy_derivative.format(z=py[net], a=py[eq.name])
+        return py_partial(py[eq.name], py[net]), self.numpy_derivative.format(z=py[net], a=py[eq.name], xp="np")
 
 
 # The logistic function as 1 / (1 + e^(−max(z, −709))): e^709 is the largest power of e a float
@@ -168,7 +177,7 @@ class Activation(Op):
 # (σ(−40) = 4.2e-18, where 0.5*(1 + tanh(z/2)) loses every digit below about z = −20), and
 # below it the value is 1.2e-308 instead of a smaller subnormal or 0.  One exponential: at a
 # 10⁴ × 128 layer it takes 2.9 ms where e^min(z,0) / (1 + e^−|z|) takes 6.6 ms (bench/README.md).
-_NP_SIGMOID = "1.0 / (1.0 + np.exp(-np.maximum({z}, -709.0)))"
+_NP_SIGMOID = "1.0 / (1.0 + {xp}.exp(-{xp}.maximum({z}, -709.0)))"
 
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a
@@ -177,7 +186,7 @@ ACTIVATIONS: dict[str, Activation] = {
             "identity", label="", latex="", function=lambda z: z, derivative=lambda z, a: sp.Integer(1),
             derivative_note="the identity passes its input through: derivative 1",
             derivative_tex=r"the identity passes its input through: derivative $1$",
-            numpy="{z}", numpy_derivative="np.ones_like({z})",
+            numpy="{z}", numpy_derivative="{xp}.ones_like({z})",
         ),
         Activation(
             "sigmoid", label="σ", latex=r"\sigma", function=lambda z: 1 / (1 + sp.exp(-z)),
@@ -190,21 +199,22 @@ ACTIVATIONS: dict[str, Activation] = {
             "tanh", label="tanh", latex=r"\tanh", function=sp.tanh, derivative=lambda z, a: 1 - a**2,
             derivative_note="tanh'(z) = 1 − tanh²(z): one minus the output squared",
             derivative_tex=r"$\tanh'(z) = 1 - \tanh^{2}(z)$: one minus the output squared",
-            numpy="np.tanh({z})", numpy_derivative="1.0 - {a} * {a}", spellings=("tanh",),
+            numpy="{xp}.tanh({z})", numpy_derivative="1.0 - {a} * {a}", spellings=("tanh",),
         ),
         Activation(
             "softplus", label="softplus", latex=r"\operatorname{softplus}",
             function=lambda z: sp.log(1 + sp.exp(z)), derivative=lambda z, a: sp.exp(z) / (1 + sp.exp(z)),
             derivative_note="softplus'(z) = e^z/(1 + e^z), the logistic sigmoid of z",
             derivative_tex=r"$\operatorname{softplus}'(z) = e^{z}/(1 + e^{z})$, the logistic sigmoid of $z$",
-            numpy="np.logaddexp(0.0, {z})", numpy_derivative=_NP_SIGMOID, spellings=("softplus",),
+            numpy="{xp}.logaddexp(0.0, {z})", numpy_derivative=_NP_SIGMOID, spellings=("softplus",),
         ),
         Activation(
             "relu", label="relu", latex=r"\operatorname{ReLU}", title="ReLU", function=lambda z: sp.Max(0, z),
             derivative=lambda z, a: sp.Heaviside(z, 0),
             derivative_note="ReLU'(z) = 1 for z > 0 and 0 otherwise (0 at z = 0, as in PyTorch)",
             derivative_tex=r"$\operatorname{ReLU}'(z) = 1$ for $z > 0$ and $0$ otherwise ($0$ at $z = 0$, as in PyTorch)",
-            numpy="np.maximum({z}, 0.0)", numpy_derivative="np.where({z} > 0.0, 1.0, 0.0)",
+            numpy="{xp}.maximum({z}, 0.0)", numpy_derivative="{xp}.where({z} > 0.0, 1.0, 0.0)",
+            numpy_delta="{xp}.where({z} > 0.0, {dA}, 0.0)",
         ),
         Activation(
             "leaky_relu", label="leaky_relu", latex=r"\operatorname{LeakyReLU}", title="LeakyReLU",
@@ -212,14 +222,15 @@ ACTIVATIONS: dict[str, Activation] = {
             derivative=lambda z, a: sp.Piecewise((sp.Integer(1), z > 0), (sp.Rational(1, 100), True)),
             derivative_note="LeakyReLU'(z) = 1 for z > 0 and 0.01 otherwise",
             derivative_tex=r"$\operatorname{LeakyReLU}'(z) = 1$ for $z > 0$ and $0.01$ otherwise",
-            numpy="np.where({z} > 0.0, {z}, 0.01 * {z})", numpy_derivative="np.where({z} > 0.0, 1.0, 0.01)",
+            numpy="{xp}.where({z} > 0.0, {z}, 0.01 * {z})", numpy_derivative="{xp}.where({z} > 0.0, 1.0, 0.01)",
+            numpy_delta="{xp}.where({z} > 0.0, {dA}, 0.01 * {dA})",
         ),
         Activation(
             "exp", label="exp", latex=r"\exp", function=sp.exp, derivative=lambda z, a: a,
             derivative_note="exp'(z) = e^z: the output itself",
             derivative_tex=r"$\exp'(z) = e^{z}$: the output itself",
             # e^709 is the largest power of e a float holds: saturate there instead of inf.
-            numpy="np.exp(np.minimum({z}, 709.0))", numpy_derivative="{a}", spellings=("exp",),
+            numpy="{xp}.exp({xp}.minimum({z}, 709.0))", numpy_derivative="{a}", spellings=("exp",),
         ),
     )
 }
@@ -242,10 +253,11 @@ class Softmax(Op):
 
     kind = "act"
     unit_slope = False
-    def numpy_matrix(self, Z: str, A: str, temp: str) -> list[tuple[str, str]]:
+    def numpy_matrix(self, Z: str, A: str, temp: str, xp: str = "np") -> list[tuple[str, str]]:
         # each row shifted by its maximum, so every exponent is ≤ 0 (3× quicker than through
         # np.logaddexp.reduce, measured in bench/bench_layers.py)
-        return [(temp, f"np.exp({Z} - {Z}.max(axis=1, keepdims=True))"), (A, f"{temp} / {temp}.sum(axis=1, keepdims=True)")]
+        return [(temp, f"{xp}.exp({Z} - {xp}.max({Z}, axis=1, keepdims=True))"),
+                (A, f"{temp} / {xp}.sum({temp}, axis=1, keepdims=True)")]
 
     @staticmethod
     def expr(k: int, nets) -> sp.Expr:
@@ -264,9 +276,9 @@ class Softmax(Op):
     def text(self, eq, print_text) -> str:
         return print_text(eq.expr)
 
-    def numpy_backward(self, dA: str, Z: str, A: str) -> tuple[str, str]:
+    def numpy_backward(self, dA: str, Z: str, A: str, xp: str = "np") -> tuple[str, str]:
         # the Jacobian diag(a) − a aᵀ times ∂L/∂a, row by row, without forming the Jacobian
-        return f"{A} * ({dA} - np.sum({dA} * {A}, axis=1, keepdims=True))", "(diag(a{l}) − a{l} a{l}ᵀ) ∂L/∂a{l}"
+        return f"{A} * ({dA} - {xp}.sum({dA} * {A}, axis=1, keepdims=True))", "(diag(a{l}) − a{l} a{l}ᵀ) ∂L/∂a{l}"
 
     def numpy_terms(self, eq, py, code) -> list[str]:
         # e^{z_k − logsumexp(z)}: the exponent is ≤ 0, so nothing overflows at any logits
@@ -296,9 +308,10 @@ class LossKind(Op):
     # a stable NumPy form of the per-sample loss from (target, output's net) pairs and the nets of
     # the outputs' group, when the loss of the outputs themselves would take log(0) (None: print it)
     numpy_loss: Callable[[list, list], str] | None = None
-    numpy_net_delta: str = ""  # with numpy_loss: the output nets' δ as matrices, from {A} outputs, {T} targets
+    # with numpy_loss: the output nets' δ as matrices, from {A} outputs, {T} targets ({xp}: as in Activation)
+    numpy_net_delta: str = ""
     net_delta: str = ""  # the same in words, with {a} the outputs: "{a} Σt − t"
-    numpy_matrix_loss: str = ""  # the data-set loss from matrices {A} (outputs), {Z} (their nets), {T} (targets)
+    numpy_matrix_loss: str = ""  # the data-set loss from matrices {A} (outputs), {Z} (their nets), {T} (targets), {xp}
     latex_vector: str = ""  # the per-sample loss in vector notation, LaTeX with {a} (outputs), {t}, {K}
     latex_net_delta: str = ""  # with a net delta: it in LaTeX, {a} the outputs
 
@@ -345,7 +358,7 @@ LOSSES: dict[str, LossKind] = {
             derivative_note="the ½ cancels the 2 from the square",
             derivative_tex=r"the $\tfrac{1}{2}$ cancels the $2$ from the square, so $\partial §L/\partial §y = -(§t - §y)$",
             reduction="sum", wrong_constant=lambda k: ("a factor of 2 in the loss derivative", "-2"),
-            numpy_matrix_loss="0.5 * np.sum(({T} - {A}) ** 2)",
+            numpy_matrix_loss="0.5 * {xp}.sum(({T} - {A}) ** 2)",
             latex_vector=r"\tfrac{{1}}{{2}} \lVert {t} - {a} \rVert^{{2}}",
         ),
         LossKind(
@@ -355,7 +368,7 @@ LOSSES: dict[str, LossKind] = {
             derivative_note="the square brings down a 2",
             derivative_tex=r"the square brings down a $2$, so $\partial §L/\partial §y = -2(§t - §y)$",
             reduction="sum", wrong_constant=lambda k: ("the 2 from the square forgotten", "-"),
-            numpy_matrix_loss="np.sum(({T} - {A}) ** 2)",
+            numpy_matrix_loss="{xp}.sum(({T} - {A}) ** 2)",
             latex_vector=r"\lVert {t} - {a} \rVert^{{2}}",
         ),
         LossKind(
@@ -365,7 +378,7 @@ LOSSES: dict[str, LossKind] = {
             derivative_note="the square brings down a 2 and the mean over the outputs divides by their number",
             # §M: " and the mean over the K outputs divides by K" (nothing for one output); §c: −2/K as a factor
             derivative_tex=r"the square brings down a $2$§M: $\partial §L/\partial §y = §c(§t - §y)$",
-            reduction="mean", numpy_matrix_loss="np.mean(({T} - {A}) ** 2)",
+            reduction="mean", numpy_matrix_loss="{xp}.mean(({T} - {A}) ** 2)",
             latex_vector=r"\tfrac{{1}}{{{K}}} \lVert {t} - {a} \rVert^{{2}}",
             wrong_constant=lambda k: ((f"the mean's 1/{k} forgotten", "-2") if k > 1
                                       else ("the 2 from the square forgotten", "-")),
@@ -379,9 +392,9 @@ LOSSES: dict[str, LossKind] = {
                             "sums to its output minus its target (for targets that sum to 1)",
             derivative_tex=r"the log's derivative is $1/§y$, so $\partial §L/\partial §y = -§t/§y$; through the "
                            r"softmax the $\delta$ of each net sums to $§y - §t$ (for targets that sum to $1$)",
-            reduction="sum", requires="softmax", numpy_net_delta="{A} * {T}.sum(axis=1, keepdims=True) - {T}",
+            reduction="sum", requires="softmax", numpy_net_delta="{A} * {xp}.sum({T}, axis=1, keepdims=True) - {T}",
             net_delta="{a} Σ_k t_k − t (that is {a} − t for targets that sum to 1)",
-            numpy_matrix_loss="-np.sum({T} * ({Z} - {LSE}))",  # {LSE}: each row's log-sum-exp of Z
+            numpy_matrix_loss="-{xp}.sum({T} * ({Z} - {LSE}))",  # {LSE}: each row's log-sum-exp of Z
             latex_vector=r"- \sum_{{k}} {t}_{{k}} \log {a}_{{k}}",
             latex_net_delta=r"{a} \textstyle\sum_{{k}} t_{{k}} - t",
             # −Σ t_k (z_k − logsumexp(z)): log of a softmax output without computing the output
@@ -397,7 +410,7 @@ LOSSES: dict[str, LossKind] = {
             derivative_tex=r"$\partial §L/\partial §y = -§t/§y + (1 - §t)/(1 - §y) = (§y - §t)/(§y(1 - §y))$; times "
                            r"the sigmoid's $§y(1 - §y)$, the net's $\delta$ is $§y - §t$",
             reduction="sum", requires="sigmoid", numpy_net_delta="{A} - {T}", net_delta="{a} − t",
-            numpy_matrix_loss="np.sum(np.logaddexp(0.0, {Z}) - {T} * {Z})",
+            numpy_matrix_loss="{xp}.sum({xp}.logaddexp(0.0, {Z}) - {T} * {Z})",
             latex_vector=r"- \sum_{{k}} \left[{t}_{{k}} \log {a}_{{k}} + (1 - {t}_{{k}}) \log (1 - {a}_{{k}})\right]",
             latex_net_delta=r"{a} - t",
             # softplus(z) − t·z = −[t log σ(z) + (1 − t) log(1 − σ(z))], finite at any z
