@@ -32,7 +32,6 @@ from .diagram import PALETTE, path_edges, path_colors
 from .document import Document, build
 from .forms import times_delta
 from .texmath import DIGITS, terms
-from .worked import has_numbers
 
 __all__ = ["DASHES", "Page", "page", "render_page"]
 
@@ -311,7 +310,7 @@ def page(d: Derivation, doc: Document | None = None) -> Page:
     from .texmath import symbolic_printer
 
     sym = symbolic_printer(names)
-    numbers = evaluate(d) if has_numbers(d) else None
+    numbers = evaluate(d) if doc.example is not None else None  # --no-numbers, or a spec without them
     first = numbers.samples[0] if numbers else None
     edge_ids = [f"{e.src}->{e.dst}" for e in d.edges]
     index = {k: i for i, k in enumerate(edge_ids)}
@@ -354,7 +353,7 @@ def page(d: Derivation, doc: Document | None = None) -> Page:
             "steps": [[index[f"{e.src}->{e.dst}"] for e in dl.terms] for dl in d.deltas]}
     return Page(
         spec.name, doc.title, doc.source, doc.loss_description, svg(d, doc),
-        tuple((c, h, DASHES[c]) for c, h in PALETTE), tuple((p, mathml(printer.name(p))) for p in d.parameters),
+        tuple((c, h, DASHES[c]) for c, h in PALETTE), tuple((s.name, mathml(s.tex)) for s in doc.params),
         _rows(doc.forward), _rows(doc.deltas), tuple(sections), tuple(steps), tips,
         len(numbers.samples) if numbers else 0, plain(numbers.loss) if numbers else "", _json(data))
 
