@@ -23,7 +23,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from ..core.derivation import Derivation, Factor, delta_symbol
+from ..core.derivation import HTML_VIEW, Derivation, Factor, delta_symbol
 from ..core.interpret import evaluate
 from ..core.ops import GROUPS
 from ..printing.mathml import mathml, mathml_prose
@@ -243,20 +243,13 @@ class PathItem:
 
 
 @dataclass(frozen=True)
-class LocalItem:
-    edge: str  # "src->dst"
-    formula: str  # MathML: ∂dst/∂src = its form
-    value: str  # at the first sample, "" without numbers
-
-
-@dataclass(frozen=True)
 class Section:
     name: str
     gradient: str  # MathML of ∂L/∂θ
     n_paths: int
     paths: tuple[PathItem, ...]
     elided: int
-    locals: tuple[LocalItem, ...]
+    locals: tuple[str, ...]  # the edges on its paths, "src->dst": the script copies each one's tip in
     notes: tuple[str, ...]  # HTML: escaped words, MathML spans
     result: tuple[MathRow, ...]  # with the error signals
     written_out: tuple[MathRow, ...]
@@ -327,10 +320,7 @@ def page(d: Derivation, doc: Document | None = None) -> Page:
                          for c, path in zip(colors, d.iter_paths(p))]
         else:  # one colour for all: every edge on some path, each once
             groups[p] = [[colors[0], [index[f"{e.src}->{e.dst}"] for e in path_edges(d, p)]]]
-        locs = tuple(LocalItem(f"{e.src}->{e.dst}",
-                               mathml(f"{latex_factor(e.factor, printer)} = {sym.doprint(e.display)}"),
-                               plain(first.partials[(e.dst, e.src)]) if first else "")
-                     for e in path_edges(d, p))
+        locs = tuple(f"{e.src}->{e.dst}" for e in path_edges(d, p))
         value = numbers.gradients[p] if numbers else None
         sections.append(Section(
             p, mathml(s.gradient), count,
@@ -363,3 +353,10 @@ def render_page(d: Derivation, doc: Document | None = None, standalone: bool = T
     from ..printing.templates import environment
 
     return environment("html").get_template("explain.html.j2").render(page=page(d, doc), standalone=standalone)
+
+
+def _inline(d: Derivation) -> str:
+    return render_page(d, standalone=False)
+
+
+HTML_VIEW[0] = _inline  # Derivation._repr_html_ shows this view
