@@ -107,6 +107,7 @@ class Chip:
     w: float
     text: tuple[str, str, str]
     param: str  # "" for a target
+    carrier: str  # the edge the label sits on: lit faintly with it, to show where the weight acts
     crowded: bool  # drawn only when lit or hovered: too many at one node to write them all
 
 
@@ -214,7 +215,7 @@ def svg(d: Derivation, doc: Document) -> Svg:
         if e.label:  # the weight (or target) on the edge stands for the edge weight → net (target → loss)
             cx, cy = at(float(e.pos))
             t = label(e.label, e.text)
-            chips.append(Chip(f"{e.text}->{to}", cx, cy, _text_width(t) + 10, t, e.param, e.crowded))
+            chips.append(Chip(f"{e.text}->{to}", cx, cy, _text_width(t) + 10, t, e.param, f"{src}->{to}", e.crowded))
     for n in spec.neurons:  # the activation's arrow between a neuron's net box and its output box
         if n.net != n.name and n.name not in softmax:
             a = next(b for b in boxes if b.node == n.net and b.kind == "net")
