@@ -31,6 +31,7 @@ from .netgen import random_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.toml"))
+SPECS = sorted((ROOT / "tests" / "specs").glob("*.toml"))  # softmax, no numbers, odd names, L2
 
 
 def _need(what: str):
@@ -68,6 +69,11 @@ def console_errors(browser) -> list[str]:
     return [e["message"] for e in browser.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
 
 
+def shown(text: str) -> float:
+    """A number as the page shows it, 1.5×10<sup>-16</sup> read as 1.5×10-16."""
+    return float(text.lstrip("= ").replace("×10", "e"))
+
+
 def path_edge_names(d, p) -> set[str]:
     if d.path_count(p) > 5000:
         return {f"{e.src}->{e.dst}" for e in path_edges(d, p)}
@@ -94,8 +100,7 @@ def check_page(browser, d, root=None):
         lit = browser.execute_script(LIT, root)
         assert None not in lit, f"{p}: an element marked on-path stands for no edge"
         assert set(lit) == path_edge_names(d, p), p
-        shown = [s.get_attribute("data-section") for s in sections if s.is_displayed()]
-        assert shown == [p]
+        assert [s.get_attribute("data-section") for s in sections if s.is_displayed()] == [p]
         locals_ = browser.execute_script(
             "return Array.from(arguments[0].querySelectorAll('[data-section=\"' + arguments[1] + '\"] li[data-local]'))"
             ".map(li => [li.getAttribute('data-local'), li.querySelectorAll('math').length])", root, p)
@@ -103,7 +108,7 @@ def check_page(browser, d, root=None):
         if numbers is not None:
             num = root.find_element(By.CSS_SELECTOR, f'[data-section="{p}"] .value .num')
             assert float(num.get_attribute("data-value")) == numbers.gradients[p]
-            assert math.isclose(float(num.text), numbers.gradients[p], rel_tol=1e-8, abs_tol=1e-15)
+            assert math.isclose(shown(num.text), numbers.gradients[p], rel_tol=1e-8, abs_tol=1e-15)
     nxt = root.find_element(By.CSS_SELECTOR, ".stepper .next")
     for dl in d.deltas:
         nxt.click()
@@ -114,7 +119,7 @@ def check_page(browser, d, root=None):
             num = step[0].find_element(By.CSS_SELECTOR, ".value .num")
             want = numbers.samples[0].deltas[dl.node]
             assert float(num.get_attribute("data-value")) == float(want)
-            assert math.isclose(float(num.text), float(want), rel_tol=1e-8, abs_tol=1e-15)
+            assert math.isclose(shown(num.text), float(want), rel_tol=1e-8, abs_tol=1e-15)
     text = browser.execute_script(TEXT, root)
     assert "\\" not in text and "$" not in text, re.findall(r".{20}[\\$].{20}", text)[:3]
 
@@ -128,8 +133,16 @@ def test_every_example_lights_exactly_its_paths(browser, tmp_path, spec):
     assert console_errors(browser) == []
     # nothing outside the file: no request was made, and nothing in it names another file
     assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0
-    assert not re.search(r"""\b(src|href)\s*=|url\(|@import|<link|<img|<iframe""", html, re.I)
+    assert not re.search(r"""\b(src|href)\s*=|url\(|@import|<link|<img|<iframe""", html, re.IGNORECASE)
     assert set(re.findall(r"https?://[^\s\"')]+", html)) <= {"http://www.w3.org/2000/svg"}
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
+def test_every_test_spec_lights_exactly_its_paths(browser, tmp_path, spec):
+    d = derive.derive(derive.load(spec))
+    show(browser, tmp_path, render_page(d))
+    check_page(browser, d)
+    assert console_errors(browser) == []
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -151,8 +164,7 @@ def test_hovering_an_edge_shows_its_local_derivative_and_value(browser, tmp_path
     tip = browser.find_element(By.CSS_SELECTOR, ".tooltip")
     assert tip.is_displayed()
     value = derive.evaluate(d).samples[0].partials[("h1", "net_h1")]
-    shown = float(tip.find_element(By.CSS_SELECTOR, ".num").text.lstrip("= "))
-    assert math.isclose(shown, value, rel_tol=1e-8)
+    assert math.isclose(shown(tip.find_element(By.CSS_SELECTOR, ".num").text), value, rel_tol=1e-8)
     assert tip.find_elements(By.CSS_SELECTOR, "math mfrac")  # typeset ∂h1/∂net_h1
 
 
@@ -206,3 +218,36 @@ def test_a_4_8_8_8_4_network_opens_and_answers_a_click_quickly(browser, tmp_path
         path_edge_names(d, "w1")
     assert size < 4e6 and opened < 10 and click < 5000  # the figures are printed; these only catch a blow-up
     assert console_errors(browser) == []
+
+
+# -- without a browser -------------------------------------------------------------------------
+
+def run_cli(*args):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "derive.cli", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, check=False)
+
+
+def test_explain_writes_one_page_with_the_chosen_sections(tmp_path):
+    r = run_cli("explain", "examples/mazur.toml", "--format", "html", "-o", str(tmp_path), "-p", "w5", "-p", "b1")
+    assert r.returncode == 0, r.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["mazur.html"]
+    html = (tmp_path / "mazur.html").read_text(encoding="utf-8")
+    assert re.findall(r'data-section="([^"]+)"', html) == ["w5", "b1"]
+    assert set(re.findall(r'<button type="button" data-param="([^"]+)"', html)) == {"w5", "b1"}
+    r = run_cli("explain", "examples/mazur.toml", "--format", "html", "-o", str(tmp_path / "n"), "--no-numbers")
+    assert r.returncode == 0 and 'data-value' not in (tmp_path / "n" / "mazur.html").read_text(encoding="utf-8")
+
+
+def test_the_layer_form_has_no_page_and_says_so(tmp_path):
+    r = run_cli("explain", "tests/specs/dense_2_6_6_1.toml", "--format", "html", "--form", "layers",
+                "-o", str(tmp_path / "out"))
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "--form scalar" in r.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_page_is_the_same_bytes_every_time():
+    d = derive.derive(derive.load(ROOT / "examples" / "skip.toml"))
+    assert render_page(d) == render_page(derive.derive(derive.load(ROOT / "examples" / "skip.toml")))

@@ -28,7 +28,7 @@ from ..core.interpret import evaluate
 from ..core.ops import GROUPS
 from ..printing.mathml import mathml, mathml_prose
 from ..printing.printers import LatexPrinter, latex_factor
-from .diagram import PALETTE, path_edges, path_colors
+from .diagram import PALETTE, path_colors, path_edges
 from .document import Document, build
 from .forms import times_delta
 from .texmath import DIGITS, terms
@@ -153,7 +153,9 @@ def svg(d: Derivation, doc: Document) -> Svg:
     spec = d.spec
     diagram = doc.diagram
     softmax = {n.name for n in spec.neurons if n.activation in GROUPS}
-    net_of = {n.name: n.net for n in spec.neurons} | {n.net: n.net for n in spec.neurons}
+    # the equation an edge into a drawn box feeds: a neuron's box takes its inputs into its net (a
+    # softmax output is a box of its own, fed by the group's nets)
+    net_of = {n.name: n.net for n in spec.neurons if n.name not in softmax} | {n.net: n.net for n in spec.neurons}
     xs = [float(n.x) * SCALE for n in diagram.nodes]
     ys = [-float(n.y) * SCALE for n in diagram.nodes]
     x0, y0 = min(xs) - MARGIN - 60, min(ys) - MARGIN - BOX_H
@@ -353,7 +355,17 @@ def render_page(d: Derivation, doc: Document | None = None, standalone: bool = T
     """The page as HTML: a whole document, or (not `standalone`) the one <div> a notebook shows inline."""
     from ..printing.templates import environment
 
-    return environment("html").get_template("explain.html.j2").render(page=page(d, doc), standalone=standalone)
+    env = environment("html")
+    env.filters["number"] = _number_html
+    return env.get_template("explain.html.j2").render(page=page(d, doc), standalone=standalone)
+
+
+def _number_html(s: str):
+    """A number of `plain` as HTML: its power of ten raised (−1.5×10<sup>−16</sup>)."""
+    from markupsafe import Markup, escape
+
+    mantissa, _, exp = s.partition("×10^")
+    return Markup(f"{escape(mantissa)}×10<sup>{escape(exp)}</sup>") if exp else escape(s)
 
 
 def _inline(d: Derivation) -> str:

@@ -23,11 +23,13 @@ __all__ = ["mathml", "mathml_prose"]
 
 _NS = "{http://www.w3.org/1998/Math/MathML}"
 # The presentation elements latex2mathml writes for derive's LaTeX, and the attributes they carry.
-ELEMENTS = frozenset("math mrow mi mn mo ms mtext mspace msub msup msubsup mfrac msqrt mroot mover munder "
-                     "munderover mtable mtr mtd mstyle mpadded mphantom menclose".split())
-ATTRIBUTES = frozenset("display mathvariant stretchy fence form width height depth columnalign rowspacing "
-                       "columnspacing displaystyle scriptlevel lspace rspace accent accentunder movablelimits "
-                       "linethickness notation separator largeop symmetric minsize maxsize".split())
+ELEMENTS = frozenset({
+    "math", "mrow", "mi", "mn", "mo", "ms", "mtext", "mspace", "msub", "msup", "msubsup", "mfrac", "msqrt", "mroot",
+    "mover", "munder", "munderover", "mtable", "mtr", "mtd", "mstyle", "mpadded", "mphantom", "menclose"})
+ATTRIBUTES = frozenset({
+    "display", "mathvariant", "stretchy", "fence", "form", "width", "height", "depth", "columnalign", "rowspacing",
+    "columnspacing", "displaystyle", "scriptlevel", "lspace", "rspace", "accent", "accentunder", "movablelimits",
+    "linethickness", "notation", "separator", "largeop", "symmetric", "minsize", "maxsize"})
 _SAFE_VALUE = re.compile(r"[\w .%+-]*")
 
 
@@ -66,7 +68,7 @@ def mathml(tex: str, display: bool = False) -> str:
         root = ET.fromstring(convert(tex.replace(r"\quad", r"\;")))
         _clean(root)
         _collapse(root)
-    except (ET.ParseError, _Unsafe, Exception):  # noqa: BLE001 - any failure shows the text, never markup
+    except Exception:  # noqa: BLE001 - any failure of the converter shows the text, never markup
         return f'<math display="inline"><mtext>{html.escape(tex)}</mtext></math>'
     root.attrib.clear()
     root.set("display", "block" if display else "inline")
