@@ -9,8 +9,8 @@ carries its `src->dst` name, so the script lights exactly the edges of a path.
 
 >>> import derive
 >>> p = page(derive.derive(derive.load("examples/qa_chain.toml")))
->>> sorted(e.edge for e in p.svg.edges)[:4]
-['b->z_h', 'b->z_y', 'h->z_y', 'w1->z_h']
+>>> sorted(e.edge for e in p.svg.edges)[:4], sorted(c.edge for c in p.svg.chips)
+(['b->z_h', 'b->z_y', 'h->z_y', 'x->z_h'], ['w1->z_h', 'w2->z_y', 'y->L'])
 >>> p.sections[0].value
 '0.0030553591'
 """
