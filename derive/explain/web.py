@@ -12,7 +12,7 @@ carries its `src->dst` name, so the script lights exactly the edges of a path.
 >>> sorted(e.edge for e in p.svg.edges)[:4], sorted(c.edge for c in p.svg.chips)
 (['b->z_h', 'b->z_y', 'h->z_y', 'x->z_h'], ['w1->z_h', 'w2->z_y', 'y->L'])
 >>> p.sections[0].value
-'0.0030553591'
+'0.0120220085'
 """
 
 from __future__ import annotations
