@@ -3,8 +3,8 @@
     PYTHONPATH=. python tools/screenshots.py [OUT_DIR]   (default /tmp/derive-screens)
 
 For each example it writes <name>.png (the page as opened), <name>-param.png (after a click on
-the parameter with the most listed paths) and <name>-step.png (a few steps into the backward
-pass), rendered by headless Chromium through selenium.
+the parameter with the most listed paths) <name>-check.png (the section with "check yourself", opened, if any)
+and <name>-step.png (a few steps into the backward pass), rendered by headless Chromium through selenium.
 """
 
 from __future__ import annotations
@@ -44,9 +44,16 @@ def main(out: Path, specs) -> None:
                 best = max(d.parameters, key=lambda p: (min(d.path_count(p), 6), -d.parameters.index(p)))
                 drv.find_element(By.CSS_SELECTOR, f'button[data-param="{best}"]').click()
                 drv.save_screenshot(str(out / f"{d.spec.name}-param.png"))
+                checks = drv.find_elements(By.CSS_SELECTOR, "details.checks")
+                if checks:  # the section with the seed Q&A's note and "check yourself", opened
+                    section = checks[0].find_element(By.XPATH, "./ancestor::section")
+                    name = section.get_attribute("data-section")
+                    drv.find_element(By.CSS_SELECTOR, f'button[data-param="{name}"]').click()
+                    drv.execute_script("arguments[0].open = true; arguments[0].scrollIntoView()", checks[0])
+                    drv.save_screenshot(str(out / f"{d.spec.name}-check.png"))
                 for _ in range(3):
                     drv.find_element(By.CSS_SELECTOR, ".stepper .next").click()
-                drv.execute_script("arguments[0].scrollIntoView()", drv.find_element(By.CSS_SELECTOR, ".stepper"))
+                drv.execute_script("window.scrollTo(0, 0)")
                 drv.save_screenshot(str(out / f"{d.spec.name}-step.png"))
                 print(out / f"{d.spec.name}.png")
     finally:

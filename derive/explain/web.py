@@ -31,7 +31,7 @@ from ..printing.printers import LatexPrinter, latex_factor
 from .diagram import PALETTE, path_colors, path_edges
 from .document import Document, build
 from .forms import times_delta
-from .texmath import DIGITS, terms
+from .texmath import DIGITS, numeric_printer, terms
 
 __all__ = ["DASHES", "Page", "page", "render_page"]
 
@@ -246,6 +246,27 @@ class PathItem:
 
 
 @dataclass(frozen=True)
+class MistakeView:
+    """The seed Q&A's mistake made concrete (document.Mistake), as MathML."""
+
+    weight: str
+    unit: str
+    wrong: tuple[str, ...]
+    right: str
+    consumers: int
+    n_paths: int
+
+
+@dataclass(frozen=True)
+class CheckView:
+    """A common wrong form of the equation and what derive check says about it."""
+
+    title: str  # plain text
+    rows: tuple[MathRow, ...]
+    why: tuple[str, ...]  # HTML: escaped words, MathML spans
+
+
+@dataclass(frozen=True)
 class Section:
     name: str
     gradient: str  # MathML of ∂L/∂θ
@@ -258,6 +279,9 @@ class Section:
     written_out: tuple[MathRow, ...]
     value: str  # plain number, "" without numbers
     exact: str  # the value's repr, for machines
+    mistake: MistakeView | None = None
+    checks: tuple[CheckView, ...] = ()
+    checks_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -308,6 +332,8 @@ def page(d: Derivation, doc: Document | None = None) -> Page:
     sym = symbolic_printer(names)
     numbers = evaluate(d) if doc.example is not None else None  # --no-numbers, or a spec without them
     first = numbers.samples[0] if numbers else None
+    if first:
+        num = numeric_printer(dict(first.values) | {delta_symbol(k).name: v for k, v in first.deltas.items()}, names)
     edge_ids = [f"{e.src}->{e.dst}" for e in d.edges]
     index = {k: i for i, k in enumerate(edge_ids)}
 
@@ -329,7 +355,12 @@ def page(d: Derivation, doc: Document | None = None) -> Page:
             p, mathml(s.gradient), count,
             tuple(PathItem(v.color, mathml(v.nodes), mathml(v.product)) for v in s.paths), s.elided, locs,
             tuple(mathml_prose(n) for n in s.notes), _rows(s.result), _rows(s.written_out),
-            plain(value) if numbers else "", repr(value) if numbers else ""))
+            plain(value) if numbers else "", repr(value) if numbers else "",
+            s.mistake and MistakeView(mathml(s.mistake.weight), mathml(s.mistake.unit),
+                                      tuple(mathml(w) for w in s.mistake.wrong), mathml(s.mistake.right),
+                                      s.mistake.consumers, s.mistake.n_paths),
+            tuple(CheckView(c.title, _rows(c.rows), tuple(mathml_prose(w) for w in c.why)) for c in s.checks),
+            s.checks_note))
     steps = []
     for dl in d.deltas:
         lhs = f"{printer.name(delta_symbol(dl.node).name)} = {latex_factor(Factor(d.loss, dl.node), printer)}"
@@ -339,6 +370,8 @@ def page(d: Derivation, doc: Document | None = None) -> Page:
             leibniz = " + ".join(f"{latex_factor(e.factor, printer)} \\, {printer.name(delta_symbol(e.dst).name)}"
                                  for e in dl.terms)
             rhs = [f"= {leibniz}", "= " + " ".join(terms(times_delta(d, dl.terms), sym))]
+            if first:  # the same with the numbers of the example in place: the consumers' δ already known
+                rhs.append("= " + " ".join(terms(times_delta(d, dl.terms), num)))
         v = first.deltas[dl.node] if first else None
         rows = (MathRow(mathml(lhs), mathml(rhs[0])),) + tuple(MathRow("", mathml(r)) for r in rhs[1:])
         steps.append(Step(dl.node, rows, plain(v) if first else "", repr(float(v)) if first else ""))
