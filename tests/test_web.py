@@ -251,3 +251,29 @@ def test_the_layer_form_has_no_page_and_says_so(tmp_path):
 def test_the_page_is_the_same_bytes_every_time():
     d = derive.derive(derive.load(ROOT / "examples" / "skip.toml"))
     assert render_page(d) == render_page(derive.derive(derive.load(ROOT / "examples" / "skip.toml")))
+
+
+def test_the_diagram_is_a_control_and_paths_differ_without_colour(browser, tmp_path):
+    """Clicking a weight written on the diagram, or a bias's label, lights the same paths as its
+    button; the paths' strokes differ in dash pattern, not only in colour."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    d = derive.derive(derive.load(ROOT / "examples" / "mazur.toml"))
+    show(browser, tmp_path, render_page(d))
+    root = browser.find_element(By.CSS_SELECTOR, ".derive-page")
+    for p, where in (("w5", ".chip"), ("b1", ".box")):
+        ActionChains(browser).move_to_element(root.find_element(By.CSS_SELECTOR, f'svg {where}[data-param="{p}"]')) \
+            .click().perform()
+        assert set(browser.execute_script(LIT, root)) == path_edge_names(d, p)
+        assert root.find_element(By.CSS_SELECTOR, f'[data-section="{p}"]').is_displayed()
+    dashes = browser.execute_script("""
+        const seen = {};
+        arguments[0].querySelectorAll('svg .on-path .line, svg .stroke .line').forEach(l => {
+          const g = l.closest('.on-path, .stroke');
+          const c = [...g.classList].find(k => /^path[A-F]$/.test(k));
+          if (!g.classList.contains('multi')) seen[c] = getComputedStyle(l).strokeDasharray;
+        });
+        return seen;""", root)
+    assert len(dashes) == d.path_count("b1") == 4
+    assert len(set(dashes.values())) == 4, dashes  # four paths, four line styles
