@@ -82,6 +82,17 @@ def path_edge_names(d, p) -> set[str]:
 
 LIT = "return Array.from(arguments[0].querySelectorAll('.on-path')).map(e => e.getAttribute('data-edge'))"
 STEP_LIT = "return Array.from(arguments[0].querySelectorAll('.on-step')).map(e => e.getAttribute('data-edge'))"
+# After a click: what is lit, which sections show, the section's local derivatives and its value.
+STATE = """const root = arguments[0], p = arguments[1];
+const sec = root.querySelector('[data-section="' + p + '"]');
+const num = sec.querySelector('.value .num');
+return {
+  lit: Array.from(root.querySelectorAll('.on-path')).map(e => e.getAttribute('data-edge')),
+  shown: Array.from(root.querySelectorAll('[data-section]')).filter(s => s.offsetParent !== null)
+           .map(s => s.getAttribute('data-section')),
+  locals: Array.from(sec.querySelectorAll('li[data-local]'))
+           .map(li => [li.getAttribute('data-local'), li.querySelectorAll('math').length]),
+  value: num && num.textContent, exact: num && num.getAttribute('data-value')};"""
 TEXT = """const c = arguments[0].cloneNode(true);
 c.querySelectorAll('script, style').forEach(e => e.remove());
 return c.textContent;"""
@@ -94,21 +105,16 @@ def check_page(browser, d, root=None):
 
     root = root or browser.find_element(By.CSS_SELECTOR, ".derive-page")
     numbers = derive.evaluate(d) if d.spec.values and d.spec.data else None
-    sections = root.find_elements(By.CSS_SELECTOR, "[data-section]")
     for p in d.parameters:
         root.find_element(By.CSS_SELECTOR, f'button[data-param="{p}"]').click()
-        lit = browser.execute_script(LIT, root)
-        assert None not in lit, f"{p}: an element marked on-path stands for no edge"
-        assert set(lit) == path_edge_names(d, p), p
-        assert [s.get_attribute("data-section") for s in sections if s.is_displayed()] == [p]
-        locals_ = browser.execute_script(
-            "return Array.from(arguments[0].querySelectorAll('[data-section=\"' + arguments[1] + '\"] li[data-local]'))"
-            ".map(li => [li.getAttribute('data-local'), li.querySelectorAll('math').length])", root, p)
-        assert {e for e, _ in locals_} == path_edge_names(d, p) and all(n for _, n in locals_)
+        seen = browser.execute_script(STATE, root, p)
+        assert None not in seen["lit"], f"{p}: an element marked on-path stands for no edge"
+        assert set(seen["lit"]) == path_edge_names(d, p), p
+        assert seen["shown"] == [p]
+        assert {e for e, _ in seen["locals"]} == path_edge_names(d, p) and all(n for _, n in seen["locals"])
         if numbers is not None:
-            num = root.find_element(By.CSS_SELECTOR, f'[data-section="{p}"] .value .num')
-            assert float(num.get_attribute("data-value")) == numbers.gradients[p]
-            assert math.isclose(shown(num.text), numbers.gradients[p], rel_tol=1e-8, abs_tol=1e-15)
+            assert float(seen["exact"]) == numbers.gradients[p]
+            assert math.isclose(shown(seen["value"]), numbers.gradients[p], rel_tol=1e-8, abs_tol=1e-15)
     nxt = root.find_element(By.CSS_SELECTOR, ".stepper .next")
     for dl in d.deltas:
         nxt.click()

@@ -324,7 +324,8 @@ def _json(obj) -> str:
 def page(d: Derivation, doc: Document | None = None) -> Page:
     """The page model of `d` (every parameter's section), numbers from `derive.evaluate`."""
     spec = d.spec
-    doc = doc if doc is not None else build(d)
+    if doc is None or any(s.members for s in doc.params):  # the page has a section for every parameter,
+        doc = build(d, d.parameters, numbers=doc is None or doc.example is not None)  # never one per family
     names = dict(spec.latex)
     printer = LatexPrinter(names)
     from .texmath import symbolic_printer
