@@ -14,6 +14,7 @@ from .core.derivation import Chain, Derivation
 from .core.interpret import evaluate
 from .core.layers import LayerForm, layer_form
 from .core.spec import NetSpec, SpecError, from_dict, load, loads
+from .explain import web as _web  # noqa: F401 - gives Derivation its notebook view (_repr_html_)
 from .explain.terminal import pretty
 
 __all__ = ["Chain", "Derivation", "LayerForm", "NetSpec", "SpecError", "derive", "evaluate", "from_dict", "layer_form",

@@ -334,7 +334,7 @@ def test_build_writes_every_artifact_and_says_so(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no pdflatex: build still writes the rest
     assert main(["build", str(ROOT / "examples" / "qa_chain.toml"), "-o", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    names = {"qa_chain.tex", "qa_chain.md", "qa_chain_gradients.py"}
+    names = {"qa_chain.tex", "qa_chain.md", "qa_chain.html", "qa_chain_gradients.py"}
     assert {p.name for p in tmp_path.iterdir() if p.is_file()} == names
     for n in names:
         assert f"wrote {tmp_path / n}" in out

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["KINDS", "Mistake", "Problem", "Term", "Verdict", "report"]
+__all__ = ["KINDS", "Mistake", "Problem", "Term", "Verdict", "report", "report_html"]
 
 # Every kind of problem the checker names, and what it means.
 KINDS = {
@@ -76,6 +76,10 @@ class Verdict:
     def __str__(self) -> str:
         return report(self)
 
+    def _repr_html_(self) -> str:
+        """The verdict in a notebook: the same report as a block, the correct equation typeset."""
+        return report_html(self)
+
 
 @dataclass(frozen=True)
 class Mistake:
@@ -93,6 +97,35 @@ class Mistake:
         for p in self.verdict.problems:
             first.setdefault(p.kind, p.message)
         return "\n".join(first.values())
+
+
+def report_html(v: Verdict) -> str:
+    """The report of `report` as one HTML block: every line escaped, the verdict in colour, the
+    correct equation (LaTeX) as MathML.
+
+    >>> v = Verdict(False, "∂L/∂w5 = <b>", "L", "w5", (), (Problem("left-side", 0, "a & b"),), "", "")
+    >>> "&lt;b&gt;" in report_html(v) and "a &amp; b" in report_html(v) and "<b>" not in report_html(v)
+    True
+    """
+    import html
+
+    from ..printing.mathml import mathml
+
+    ok = v.correct
+    lines = report(v).rstrip("\n").split("\n")
+    verdict = next((i for i, line in enumerate(lines) if line.startswith(("correct:", "incorrect:"))), None)
+    out = []
+    for i, line in enumerate(lines):
+        if line == f"  {v.correct_equation}" and v.correct_equation or line == f"  {v.compact_equation}" and v.compact_equation:
+            out.append(f'<div style="margin:2px 0 2px 2em">{mathml(line.strip(), display=False)}</div>')
+        elif i == verdict:
+            color = "#00734d" if ok else "#b34700"
+            out.append(f'<div style="font-weight:bold;color:{color}">{"✔" if ok else "✘"} {html.escape(line)}</div>')
+        else:
+            out.append(f'<div style="white-space:pre-wrap">{html.escape(line) or "&#160;"}</div>')
+    border = "#00734d" if ok else "#b34700"
+    return (f'<div class="derive-verdict" style="border-left:4px solid {border};padding:4px 10px;'
+            f'font:14px/1.45 system-ui,sans-serif">{"".join(out)}</div>')
 
 
 def report(v: Verdict) -> str:

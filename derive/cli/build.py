@@ -11,10 +11,12 @@ from ..core.spec import load
 from ..explain.document import build as build_document
 from ..explain.layers import build_layers
 from ..explain.render import compile_pdf, render
+from ..explain.web import render_page
 from .base import output_dir, write_files
 from .codegen import form
 
-HELP = "write everything for a spec: the .tex and .md explanations, the PDF (with pdflatex) and the NumPy module"
+HELP = ("write everything for a spec: the .tex and .md explanations, the web page (.html), the PDF (with pdflatex) "
+        "and the NumPy module")
 
 
 def add_arguments(p) -> None:
@@ -26,7 +28,8 @@ def artifacts(d) -> dict[str, str]:
     name = d.spec.name
     doc = build_document(d)
     module = layers_source(d.spec) if form(d.spec, None) == "layers" else module_source(d)
-    return {f"{name}.tex": render("tex", doc), f"{name}.md": render("md", doc), f"{name}_gradients.py": module}
+    return {f"{name}.tex": render("tex", doc), f"{name}.md": render("md", doc), f"{name}.html": render_page(d, doc),
+            f"{name}_gradients.py": module}
 
 
 def run(args) -> int:

@@ -144,6 +144,11 @@ class Chain:
         return sp.Add(*[sp.Mul(*[edge(f.num, f.den).partial for f in prod]) for prod in self.products])
 
 
+# How a notebook shows a Derivation inline: set by derive.explain.web (the web page's view), which
+# the core may not import; None until then, and IPython falls back to the repr.
+HTML_VIEW: list = [None]
+
+
 @dataclass(frozen=True)
 class Derivation:
     spec: NetSpec
@@ -152,6 +157,11 @@ class Derivation:
     edges: tuple[Edge, ...]
     deltas: tuple[Delta, ...]  # loss first, then backwards through the equations
     gradient_terms: tuple[tuple[str, tuple[Edge, ...]], ...]  # (parameter, its uses)
+
+    def _repr_html_(self) -> str | None:
+        """The interactive view in Jupyter: the web page's diagram, sections and stepper, inline."""
+        view = HTML_VIEW[0]
+        return view(self) if view is not None else None
 
     # -- lookups -------------------------------------------------------------------------------
 

@@ -27,17 +27,19 @@ _DELIMITERS = {
     "tex": {"block_start_string": "((*", "block_end_string": "*))", "variable_start_string": "(((",
                 "variable_end_string": ")))", "comment_start_string": "((=", "comment_end_string": "=))"},
     "py": {},
+    "html": {},
 }
 
 
 @cache
 def environment(kind: str) -> jinja2.Environment:
-    """The Environment for templates of `kind` ("tex" for .tex and .md, "py" for Python):
-    strict about undefined names, blocks trimmed, the trailing newline kept, nothing escaped
-    (the printers and the document model escape what they emit)."""
+    """The Environment for templates of `kind` ("tex" for .tex and .md, "py" for Python, "html" for
+    the web page): strict about undefined names, blocks trimmed, the trailing newline kept; nothing
+    escaped but in HTML (the printers and the document model escape what they emit for LaTeX and
+    Markdown; in HTML every value is escaped unless marked safe, as the MathML is)."""
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())), undefined=jinja2.StrictUndefined,
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, autoescape=False,
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, autoescape=kind == "html",
         **_DELIMITERS[kind],
     )
 
