@@ -90,6 +90,7 @@ class DEdge:
     crowded: bool = False  # unlabelled in the full picture for want of room: labelled only when highlighted
     busy: bool = False  # one of many edges at a node (Mermaid, which places labels itself, leaves it unlabelled)
     strokes: tuple[Stroke, ...] = ()  # highlight strokes; empty when drawn plain
+    line: tuple = ()  # ((x0, y0), (x1, y1)) in cm, where the edge starts and ends: for placing labels
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,7 @@ class Diagram:
     nodes: tuple[DNode, ...]
     edges: tuple[DEdge, ...]
     highlighted: bool = False  # a per-parameter picture: label only the highlighted edges
+    blocked: tuple = ()  # boxes (x0, y0, x1, y1) in cm that no edge label may cover: nodes, bias labels
 
     @property
     def crowded(self) -> bool:
@@ -192,29 +194,29 @@ def layout(d: Derivation, names=None) -> Diagram:
                            printer.name(label), label, f"{at:.2f}", "bend left=60" if span > 1 else "",
                            "" if to_loss else label,
                            *[max(len(outgoing[src]), len(incoming[dst])) > CROWDED] * 2))
+    half = {n.name: _half_width(n) for n in nodes if n.kind != "bias"}
+    edges = [replace(e, line=((pos[a][0] + half[a], pos[a][1] + offset(a, link, outgoing)),
+                              (pos[b][0] - half[b], pos[b][1] + offset(b, link, incoming))))
+             for e, link in zip(edges, links) for a, b in [link[:2]]]
+    blocked = [_box(pos[n][0], pos[n][1], 2 * half[n], NODE_HEIGHT) for n in half]
+    blocked += [_box(float(n.x), float(n.y), LABEL_CM * width(n.out) + 0.1, LABEL_HEIGHT)
+                for n in nodes if n.kind == "bias"]
+    boxes = [(n, n.net if n in softmax else n.name) for n in spec.neurons if n.bias]
+    bias_edges = [DEdge((n.bias, at), f"{ids[at]}b", ids[at], f"({ids[at]}b)", f"({ids[at]}.north west)", "", n.bias,
+                        "0.5", "", n.bias, line=((pos[at][0] - 0.55, pos[at][1] + 0.95 - LABEL_HEIGHT / 2),
+                                                 (pos[at][0] - half[at], pos[at][1] + NODE_HEIGHT / 2)))
+                  for n, at in boxes]
     labelled = sum(1 for e in edges if e.label)
     if labelled <= MAX_PLACED and any(e.crowded and e.label for e in edges):  # find room for the labels along the edges
-        half = {n.name: _half_width(n) for n in nodes if n.kind != "bias"}
-        ends = [((pos[a][0] + half[a], pos[a][1] + offset(a, link, outgoing)),
-                 (pos[b][0] - half[b], pos[b][1] + offset(b, link, incoming)))
-                for link in links for a, b in [link[:2]]]
-        blocked = [_box(pos[n][0], pos[n][1], 2 * half[n], NODE_HEIGHT) for n in half]
-        blocked += [_box(float(n.x), float(n.y), LABEL_CM * width(n.out) + 0.1, LABEL_HEIGHT)
-                    for n in nodes if n.kind == "bias"]
-        segments = [(a, b) for (a, b), e in zip(ends, edges) if not e.bend]
-        segments += [((pos[at][0] - 0.55, pos[at][1] + 0.95 - LABEL_HEIGHT / 2),  # a bias's arrow
-                      (pos[at][0] - half[at], pos[at][1] + NODE_HEIGHT / 2))
-                     for n in spec.neurons if n.bias for at in [n.net if n in softmax else n.name]]
-        placed = _place_labels(edges, ends, blocked, segments)
+        movable = {k for k, e in enumerate(edges) if e.label and e.crowded}
+        fixed = {k for k, e in enumerate(edges) if e.label and not e.crowded}
+        placed = _place_labels(edges, blocked, [e.line for e in edges + bias_edges if not e.bend], movable, fixed)
         # all of the labels between two columns, or none: a few scattered ones would look arbitrary
         gap = [(depth[a], depth.get(b, last)) for a, b, _ in links]
-        short = {gap[k] for k, e in enumerate(edges) if e.label and e.crowded and k not in placed}
+        short = {gap[k] for k in movable if k not in placed}
         placed = {k: t for k, t in placed.items() if gap[k] not in short}
         edges = [replace(e, pos=f"{placed[k]:.2f}", crowded=False) if k in placed else e for k, e in enumerate(edges)]
-    boxes = [(n, n.net if n in softmax else n.name) for n in spec.neurons if n.bias]
-    edges += [DEdge((n.bias, at), f"{ids[at]}b", ids[at], f"({ids[at]}b)", f"({ids[at]}.north west)", "", n.bias,
-                    "0.5", "", n.bias) for n, at in boxes]
-    return Diagram(tuple(nodes), tuple(edges))
+    return Diagram(tuple(nodes), tuple(edges + bias_edges), blocked=tuple(blocked))
 
 
 # Sizes for placing labels, in cm at the picture's own scale (11pt text, \scriptsize labels).
@@ -261,30 +263,30 @@ def _crosses(seg, box) -> bool:
 _TRIES = (0.5, 0.42, 0.58, 0.34, 0.66, 0.27, 0.73, 0.2, 0.8, 0.15, 0.85)
 
 
-def _place_labels(edges, ends, blocked, segments) -> dict[int, float]:
-    """Where along each straight edge its label fits: on the edge, clear of every node, every label
-    placed before it and every other edge.  Edges labelled by the plain rule keep their places;
-    the crowded ones get the first free place (from the middle outwards) or none."""
+def _place_labels(edges, blocked, segments, movable, fixed) -> dict[int, float]:
+    """Where along each straight edge in `movable` (indices into `edges`) its label fits: on the
+    edge, clear of every node, every label placed before it and every other edge.  The labels of
+    `fixed` keep their places; each movable one gets its own place if free, else the first free one
+    from the middle outwards, else none (it is left out of the result)."""
     placed: dict[int, float] = {}
     taken = list(blocked)
 
     def box_at(k, t):
-        (x0, y0), (x1, y1) = ends[k]
+        (x0, y0), (x1, y1) = edges[k].line
         w = LABEL_CM * width(edges[k].label) + 0.08
         return _box(x0 + t * (x1 - x0), y0 + t * (y1 - y0), w, LABEL_HEIGHT)
 
-    for k, e in enumerate(edges):
-        if e.label and not e.crowded and not e.bend:
-            taken.append(box_at(k, float(e.pos)))
-    for k, e in enumerate(edges):
-        if e.label and e.crowded and e.bend:  # an arc over the columns: its label at the top, clear of all
+    for k in sorted(fixed):
+        if not edges[k].bend:
+            taken.append(box_at(k, float(edges[k].pos)))
+    for k in sorted(movable):
+        e = edges[k]
+        if e.bend:  # an arc over the columns: its label at the top, clear of all
             placed[k] = float(e.pos)
-        if not (e.label and e.crowded) or e.bend:
             continue
-        own = ends[k]
-        for t in _TRIES:
+        for t in (float(e.pos), *_TRIES):
             b = box_at(k, t)
-            if not any(_overlap(b, o) for o in taken) and not any(_crosses(s, b) for s in segments if s != own):
+            if not any(_overlap(b, o) for o in taken) and not any(_crosses(s, b) for s in segments if s != e.line):
                 placed[k] = t
                 taken.append(b)
                 break
@@ -356,6 +358,15 @@ def highlight(diagram: Diagram, d: Derivation, param: str, context: bool = True)
     busy = {x for x, k in ends.items() if k > 2 * CROWDED}
     edges = [replace(e, label="") if e.strokes and e.param != param and {e.src_node, e.dst_node} & busy else e
              for e in edges]
+    # the lit labels where they fit among the edges drawn (all of them, or with no context only the lit
+    # ones); one that fits nowhere is left off, but never the parameter's own
+    own = {k for k, e in enumerate(edges) if e.strokes and e.label and e.param == param}
+    lit = {k for k, e in enumerate(edges) if e.strokes and e.label and e.line} - own
+    if lit and len(lit) <= MAX_PLACED:
+        drawn = [e.line for e in edges if e.line and not e.bend and (context or e.strokes)]
+        placed = _place_labels(edges, diagram.blocked, drawn, lit, own)
+        edges = [replace(e, pos=f"{placed[k]:.2f}") if k in placed else replace(e, label="") if k in lit else e
+                 for k, e in enumerate(edges)]
     nodes = tuple(replace(n, color=lit_nodes.get(n.name, "")) if n.kind == "neuron" else n
                   for n in diagram.nodes)
     if any(e.strokes for e in edges if e.key[1] == d.loss):
@@ -365,7 +376,7 @@ def highlight(diagram: Diagram, d: Derivation, param: str, context: bool = True)
         ends = {e.src_node for e in edges} | {e.dst_node for e in edges}
         nodes = tuple(n if n.id in ends or n.color else replace(n, faded=True)
                       for n in nodes if n.kind != "bias" or n.id in ends)
-    return Diagram(nodes, tuple(edges), highlighted=True)
+    return Diagram(nodes, tuple(edges), highlighted=True, blocked=diagram.blocked)
 
 
 _SUB = dict(zip("0123456789aehijklmnoprstuvx+-=()", "₀₁₂₃₄₅₆₇₈₉ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ₊₋₌₍₎"))
