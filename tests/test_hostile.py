@@ -418,3 +418,29 @@ def test_a_spec_that_never_ends_is_refused():
     r = subprocess.run([sys.executable, "-m", "derive.cli", "show", "/dev/zero"], cwd=ROOT, capture_output=True,
                        text=True, timeout=60, check=False)
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "MiB" in r.stderr
+
+
+@pytest.mark.parametrize("value, says", [("x_1_2", "second subscript"), ("x^1^2", "second superscript"),
+                                         ("_", "nothing after it"), ("x_", "nothing after it"),
+                                         (r"\hat", "needs an argument"), ("x^2'", "prime after a superscript")])
+def test_latex_that_would_not_typeset_is_refused_naming_the_field(tmp_path, value, says):
+    """Found in review: balanced, allowed LaTeX such as x_1_2 broke pdflatex ("Double subscript") and
+    the web page's MathML, far from the spec line that caused it."""
+    spec = tmp_path / "c.toml"
+    spec.write_text(CHAIN + f"\n[latex]\nw1 = {_toml(value)}\n")
+    r = run("show", str(spec))
+    assert r.returncode == 2 and "latex.w1" in r.stderr and says in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("value", [r"\hat{w}_1", "w^{(1)}", "w_1^{[1]}", "w'^{2}", r"\mathit{net}_{h1}", "{x}_1"])
+def test_latex_that_typesets_is_accepted(tmp_path, value):
+    spec = tmp_path / "c.toml"
+    spec.write_text(CHAIN + f"\n[latex]\nw1 = {_toml(value)}\n")
+    assert run("show", str(spec)).returncode == 0
+
+
+def _toml(text: str) -> str:
+    """`text` as a TOML basic string."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+

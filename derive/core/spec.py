@@ -645,7 +645,60 @@ def _latex_problem(tex: str) -> str:
         depth += {"{": 1, "}": -1}.get(plain, 0)
         if depth < 0:
             return "a '}' closes a brace that was never opened"
-    return "a '{' is never closed" if depth else ""
+    return "a '{' is never closed" if depth else _latex_structure(tex)
+
+
+LATEX_TAKES_ARGUMENT = frozenset({"mathrm", "mathit", "mathbf", "mathsf", "mathcal", "hat", "bar", "tilde", "vec",
+                                  "dot", "ddot", "check", "breve"})
+
+
+def _latex_structure(tex: str) -> str:
+    """Why balanced, allowed LaTeX would still not typeset ("" when it does): a _ or ^ with nothing
+    to apply to, a second subscript or superscript on one base (x_1_2), an accent without its argument."""
+    tokens = [m.group(0) for m in _LATEX_TOKEN.finditer(tex) if not m.group(0).isspace()]
+    k = 0
+
+    def atom() -> bool:  # one operand: a character, a command (with its argument), or a {group}
+        nonlocal k
+        if k >= len(tokens) or tokens[k] in ("}", "_", "^"):
+            return False
+        token = tokens[k]
+        k += 1
+        if token == "{":
+            sequence()
+            k += 1  # its "}" (braces are balanced)
+        elif token.startswith("\\") and token[1:] in LATEX_TAKES_ARGUMENT and not atom():
+            raise ValueError(f"{token} needs an argument, as in {token}{{w}}")
+        return True
+
+    def sequence() -> None:
+        nonlocal k
+        sub = sup = False
+        while k < len(tokens) and tokens[k] != "}":
+            token = tokens[k]
+            if token in ("_", "^", "'"):
+                if token == "'":
+                    if sup:
+                        raise ValueError("a prime after a superscript: write the prime first, as in w'^{2}")
+                    k += 1
+                    continue
+                which = "subscript" if token == "_" else "superscript"
+                if (sub if token == "_" else sup):
+                    raise ValueError(f"a second {which} on one letter: group them, as in "
+                                     + ("x_{1,2}" if token == "_" else "x^{(1)2}"))
+                k += 1
+                if not atom():
+                    raise ValueError(f"a {token} with nothing after it: give its {which}, as in x{token}{{1}}")
+                sub, sup = (True, sup) if token == "_" else (sub, True)
+            else:
+                atom()
+                sub = sup = False
+
+    try:
+        sequence()
+    except ValueError as e:
+        return str(e)
+    return ""
 
 
 _SHORT = reprlib.Repr()  # short reprs of a user's values for messages
