@@ -404,7 +404,9 @@ def test_mazur_w1_mistakes_include_the_seed_questions_form():
     m = common_mistakes(example("mazur"), "w1")
     assert [x.title for x in m] == ["a weight as a node of the chain", "a path left out",
                                     "a factor of 2 in the loss derivative"]
-    assert {p.factor for p in m[0].verdict.problems} == {"∂w7/∂h1", "∂o2/∂w7", "∂w5/∂h1", "∂o1/∂w5"}
+    # written as the document writes the right equation (weighted sums included), so that the weight
+    # inserted as a node is the only difference: ∂w5/∂h1 · ∂net_o1/∂w5 in place of ∂net_o1/∂h1
+    assert {p.factor for p in m[0].verdict.problems} == {"∂w7/∂h1", "∂net_o2/∂w7", "∂w5/∂h1", "∂net_o1/∂w5"}
     assert kinds(m[1].verdict) == {"missing-path"}
     assert kinds(m[2].verdict) == {"constant-factor"} and "½ cancels" in m[2].why
 

@@ -17,7 +17,6 @@ import itertools
 
 from ..core.derivation import Derivation, Factor
 from ..printing.printers import LatexPrinter, latex_factor
-from .routes import compact
 
 __all__ = ["weight_between", "wrong_forms"]
 
@@ -26,7 +25,7 @@ def wrong_forms(d: Derivation, param: str) -> tuple[tuple[str, str], ...]:
     """(title, LaTeX equation) for each typical wrong form of ∂L/∂param."""
     d._check_param(param)
     printer = LatexPrinter(dict(d.spec.latex))
-    paths = [compact(d, p) for p in d.paths(param)]
+    paths = list(d.paths(param))  # as the document writes them, weighted sums included
     out: list[tuple[str, list[list[str]]]] = []
 
     def frac(num, den):

@@ -329,7 +329,18 @@ def _checks(d: Derivation, p: str) -> tuple[tuple[Check, ...], str]:
     for m in mistakes:
         lhs, rhs = m.equation.split(" = ", 1)
         pieces = rhs.split(" + ")  # factors hold no " + ": each piece is one path's product
-        rows = chain_rows(lhs, [[pieces[0], *("+ " + t for t in pieces[1:])]])
+        rows = []  # one product per row, as the chain rule above is written; a long one breaks between factors
+        room = BUDGET - width(lhs) - 4
+        for k, piece in enumerate(pieces):
+            lines, chunk = [], []
+            for f in piece.split(r" \, "):
+                if chunk and width(r" \, ".join([*chunk, f])) > room:
+                    lines.append(r" \, ".join(chunk))
+                    chunk = [r"\qquad \cdot"]
+                chunk.append(f)
+            lines.append(r" \, ".join(chunk))
+            rows += [(r"\quad + " if k else "") + lines[0], *lines[1:]]
+        rows = (Row(lhs, "= " + rows[0]), *(Row("", r) for r in rows[1:]))
         problems = m.verdict.problems
         several = len({p.term for p in problems}) > 1
         why = tuple((f"in term {q.term}: " if several and q.term else "") + math_prose(q.message, names)
