@@ -48,6 +48,8 @@ def _array(root: Path, key: str, columns: tuple[str, ...], what: str):
         a = _zarr(path) if path.suffix == ".zarr" else _npy(path)
     except UsageError:
         raise
+    except ImportError as e:  # zarr for .zarr: not in derive's own dependencies
+        raise UsageError(f"{path}: reading it needs {e.name} (not installed): pip install 'derive[dask]'") from None
     except Exception as e:  # noqa: BLE001 -- a damaged or foreign file: zarr and NumPy raise many kinds
         raise UsageError(f"{path}: cannot read it as a {path.suffix[1:]} array: {first_line(e)}") from None
     if a.ndim != 2 or a.shape[1] != len(columns) or a.shape[0] == 0:

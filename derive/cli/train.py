@@ -7,6 +7,7 @@ on a dask.distributed cluster with --scheduler ADDRESS, else on Dask's local thr
 
 from __future__ import annotations
 
+import importlib
 import io
 import math
 import sys
@@ -62,6 +63,8 @@ def run(args) -> int:
             raise UsageError(f"--{option} {getattr(args, option)}: goes with --dask (data and schedulers of Dask)")
     if args.dask and (not spec.layers or args.form == "scalar"):
         raise UsageError(f"{args.spec}: --dask trains the layer form: it needs a [dense] spec (and no --form scalar)")
+    if args.dask:  # before anything imports them: the module, the data, the scheduler
+        _need_dask(args.scheduler)
     if not spec.data and not args.data:
         raise SpecError(spec.source, [Problem("data", "missing: derive train needs a [data] table "
                                                       "with every input and target (or --dask --data DIR)")])
@@ -122,14 +125,22 @@ def run(args) -> int:
     return 0
 
 
+def _need_dask(scheduler: str | None) -> None:
+    """The libraries of --dask, or a UsageError saying which one is missing and what to install."""
+    names = ("array_api_compat", "dask", "dask.array") + (("distributed",) if scheduler else ())
+    for name in names:  # array_api_compat: the generated array-API module imports it
+        try:
+            importlib.import_module(name)
+        except ImportError as e:
+            missing = (e.name or name).split(".")[0]
+            raise UsageError(f"--dask needs dask, array_api_compat{' and distributed' * bool(scheduler)} "
+                             f"({missing} is not installed): pip install 'derive[dask]'") from None
+
+
 def _dask_arrays(data: dict) -> dict:
     """The spec's [data] as Dask arrays (one chunk), or the chunked arrays of --data as they are."""
-    try:
-        import array_api_compat  # noqa: F401 -- the generated array-API module needs it
-        import dask.array as da
-    except ImportError as e:
-        raise UsageError(f"--dask needs dask and array_api_compat ({e.name} is not installed): "
-                         "pip install 'derive[dask]'") from None
+    import dask.array as da
+
     return {k: v if isinstance(v, da.Array) else da.from_array(v) for k, v in data.items()}
 
 
@@ -137,10 +148,8 @@ def _client(address: str | None):
     """A dask.distributed Client of `address` (then the active scheduler), or None: Dask's threads."""
     if not address:
         return None
-    try:
-        from distributed import Client
-    except ImportError:
-        raise UsageError("--scheduler needs dask.distributed: pip install 'derive[dask]'") from None
+    from distributed import Client  # (there: _need_dask)
+
     try:
         return Client(address, timeout="20s")
     except (OSError, TimeoutError, ValueError) as e:
