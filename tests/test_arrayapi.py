@@ -256,6 +256,15 @@ def test_train_dask_data_errors_are_one_line_naming_the_file(tmp_path, capsys):
     np.save(folder / "X.npy", X)
     assert error("--dask", "--data", str(folder)) == \
         f"derive: {folder / 'T.npy'}: 7 rows, and {folder / 'X.npy'} has 12: give one row of targets per sample"
+    for key, good in (("X", X), ("T", T)):  # a NaN or inf in a file: found by the run, named by the file
+        bad = good.copy()
+        bad[4, 1] = np.inf if key == "X" else np.nan
+        np.save(folder / "X.npy", bad if key == "X" else X)
+        np.save(folder / "T.npy", bad if key == "T" else T)
+        assert main(["train", str(spec), "--dask", "--data", str(folder), "-q"]) == 2
+        notice, err = capsys.readouterr().err.splitlines()  # (the random start's notice comes first)
+        assert notice.endswith("start at random (seed 0)")
+        assert err == f"derive: {folder / f'{key}.npy'}: expected finite numbers"
     np.save(folder / "T.npy", T.astype(np.int64))
     assert error("--dask", "--data", str(folder)) == \
         f"derive: {folder / 'T.npy'}: int64 numbers: expected floating-point ones (float64 or float32)"

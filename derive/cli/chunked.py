@@ -24,8 +24,9 @@ __all__ = ["CHUNK_BYTES", "first_line", "open_data"]
 CHUNK_BYTES = 64 * 2**20
 
 
-def open_data(folder: str, inputs: tuple[str, ...], targets: tuple[str, ...]) -> dict:
-    """{"X": dask array (N, len(inputs)), "T": dask array (N, len(targets))} from `folder`."""
+def open_data(folder: str, inputs: tuple[str, ...], targets: tuple[str, ...]) -> tuple[dict, dict]:
+    """{"X": dask array (N, len(inputs)), "T": dask array (N, len(targets))} from `folder`, and
+    {"X": path, "T": path}: the files they are read from, for the messages of errors found later."""
     root = Path(folder)
     if not root.is_dir():
         raise UsageError(f"--data {folder}: not a directory (it should hold X.zarr and T.zarr, or X.npy and T.npy)")
@@ -35,7 +36,7 @@ def open_data(folder: str, inputs: tuple[str, ...], targets: tuple[str, ...]) ->
         raise UsageError(f"{t_path}: {t.shape[0]} rows, and {x_path} has {x.shape[0]}: give one row of targets "
                          "per sample")
     x = x.rechunk({1: -1})
-    return {"X": x, "T": t.rechunk({0: x.chunks[0], 1: -1})}
+    return {"X": x, "T": t.rechunk({0: x.chunks[0], 1: -1})}, {"X": x_path, "T": t_path}
 
 
 def _array(root: Path, key: str, columns: tuple[str, ...], what: str):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import io
 import math
+import re
 import sys
 
 import numpy as np
@@ -76,7 +77,7 @@ def run(args) -> int:
         raise UsageError(f"--learning-rate {args.learning_rate}: expected a positive number")
     plt = _pyplot() if args.plot else None
     frozen = args.freeze or []
-    client = None
+    client, files = None, {}
     if args.dask or form(spec, args.form) == "layers":  # array parameters, no per-weight derivation
         lf = layer_form(spec)
         unknown = [p for p in frozen if p not in lf.parameters]
@@ -86,7 +87,7 @@ def run(args) -> int:
         m = load_layers_module(spec, "array-api" if args.dask else "numpy")
         loss_name = spec.loss.name
         if args.data:  # read (its shapes checked) before anything is printed
-            data = chunked.open_data(args.data, spec.inputs, lf.targets)
+            data, files = chunked.open_data(args.data, spec.inputs, lf.targets)
         else:
             columns = dict(spec.data)
             data = {"X": np.array([columns[x] for x in spec.inputs], dtype=float).T,
@@ -112,6 +113,9 @@ def run(args) -> int:
         return 1
     except ValueError as e:  # the module's own word on a non-finite loss
         progress.close()
+        bad = re.match(r"data\['([XT])'\]: (.*)", str(e))
+        if bad and bad.group(1) in files:  # NaN or inf in a --data file: the file's fault, named
+            raise UsageError(f"{files[bad.group(1)]}: {bad.group(2)}") from None
         print(f"derive: {args.spec}: {e}", file=sys.stderr)
         return 1
     finally:
