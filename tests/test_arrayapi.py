@@ -144,6 +144,14 @@ def test_bad_arrays_are_one_clear_error():
         m.gradients(params, {"X": data["X"], "T": data["T"][:, :2]})
     with pytest.raises(ValueError, match=r"params\['b1'\] has shape \(4,\): expected \(5,\)"):
         m.gradients({**params, "b1": np.zeros(4)}, data)
+    # one dtype for the data and the parameters (PyTorch's matmul would not promote: its own error)
+    t64 = {k: torch.tensor(v) for k, v in params.items()}
+    with pytest.raises(ValueError, match=r"params\['W1'\] holds torch.float64 and data\['X'\] torch.float32"):
+        m.gradients(t64, {k: torch.tensor(v, dtype=torch.float32) for k, v in data.items()})
+    with pytest.raises(ValueError, match=r"data\['T'\] holds float32 and data\['X'\] float64"):
+        m.gradients(params, {"X": data["X"], "T": data["T"].astype(np.float32)})
+    with pytest.raises(ValueError, match=r"params\['b2'\] holds float32 and data\['X'\] float64"):
+        m.loss({**params, "b2": params["b2"].astype(np.float32)}, data)
     bad = data["X"].copy()
     bad[3, 1] = np.nan
     with pytest.raises(ValueError, match=r"data\['X'\]: expected finite numbers"):
@@ -167,6 +175,21 @@ def test_codegen_backend_array_api_writes_a_module_of_no_numpy(tmp_path, capsys)
     assert main(["codegen", str(scalar), "--backend", "array-api", "-o", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--backend array-api writes the layer form: it needs a [dense] spec" in err
+
+
+def test_float32_and_float16_dask_data_give_the_numpy_modules_float64_numbers():
+    """Data stored in fewer bits, parameters in float64: each chunk's share is computed and summed in
+    float64 (the NumPy module converts the data to float64), not cast down to the data's dtype."""
+    spec = case_spec(("tanh", "cross_entropy", "per_neuron", 0.0))
+    ref_m, m = load_layers_module(spec), load_layers_module(spec, "array-api")
+    arrays, X, T = problem(layer_form(spec), np.random.default_rng(4), 20_000)
+    for dtype in (np.float32, np.float16):
+        data = {"X": X.astype(dtype), "T": T.astype(dtype)}
+        ref_value, ref = ref_m.loss(arrays, data), ref_m.gradients(arrays, data)
+        d = {k: da.from_array(v, chunks=2_000) for k, v in data.items()}
+        value, grads = m.loss(arrays, d), m.gradients(arrays, d)
+        assert value.dtype == np.float64 and all(g.dtype == np.float64 for g in grads.values()), dtype
+        assert_equal_to(ref_value, ref, value, grads)
 
 
 # -- Dask: a LocalCluster of two worker processes, started and closed here ------------------------
@@ -232,6 +255,14 @@ def test_train_dask_equals_the_numpy_run_on_spec_data_zarr_and_npy(tmp_path, cap
     np.save(tmp_path / "n" / "T.npy", T)
     assert main(["train", str(spec), "--dask", "--data", str(tmp_path / "n"), "-q"]) == 0
     assert capsys.readouterr().out == plain
+    # float16 on disk: the run in float64 on the same (rounded) numbers, not one that overflows
+    for name, dtype in (("h", np.float16), ("h64", np.float64)):
+        (tmp_path / name).mkdir()
+        np.save(tmp_path / name / "X.npy", (100 * X).astype(np.float16).astype(dtype))
+        np.save(tmp_path / name / "T.npy", T.astype(dtype))
+    half = [main(["train", str(spec), "--dask", "--data", str(tmp_path / name), "-q"]) or capsys.readouterr().out
+            for name in ("h", "h64")]
+    assert half[0] == half[1] and "inf" not in half[0] and "nan" not in half[0]
 
 
 def test_train_dask_data_errors_are_one_line_naming_the_file(tmp_path, capsys):
@@ -267,7 +298,7 @@ def test_train_dask_data_errors_are_one_line_naming_the_file(tmp_path, capsys):
         assert err == f"derive: {folder / f'{key}.npy'}: expected finite numbers"
     np.save(folder / "T.npy", T.astype(np.int64))
     assert error("--dask", "--data", str(folder)) == \
-        f"derive: {folder / 'T.npy'}: int64 numbers: expected floating-point ones (float64 or float32)"
+        f"derive: {folder / 'T.npy'}: int64 numbers: expected floating-point ones (float64, float32 or float16)"
     (folder / "T.npy").write_bytes(b"not an array")
     assert error("--dask", "--data", str(folder)).startswith(f"derive: {folder / 'T.npy'}: cannot read it as a npy array")
     assert error("--data", str(folder)) == f"derive: --data {folder}: goes with --dask (data and schedulers of Dask)"

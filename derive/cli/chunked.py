@@ -57,8 +57,8 @@ def _array(root: Path, key: str, columns: tuple[str, ...], what: str):
         names = ", ".join(columns) if len(columns) <= 4 else f"{columns[0]} … {columns[-1]}"
         raise UsageError(f"{path}: shape {tuple(a.shape)}: expected (N, {len(columns)}) with N > 0, "
                          f"one column per {what} ({names})")
-    if a.dtype.kind != "f":
-        raise UsageError(f"{path}: {a.dtype} numbers: expected floating-point ones (float64 or float32)")
+    if a.dtype.kind != "f" or a.dtype.itemsize > 8:  # (each chunk becomes float64 as it is read)
+        raise UsageError(f"{path}: {a.dtype} numbers: expected floating-point ones (float64, float32 or float16)")
     return path, a
 
 
