@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 import subprocess
 import sys
@@ -140,3 +141,21 @@ def test_train_dask_without_its_libraries_says_what_to_install(tmp_path, missing
     assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr, r.stderr
     assert f"{missing} is not installed" in r.stderr and "pip install 'derive[dask]'" in r.stderr, r.stderr
     assert r.stdout == ""
+
+
+@pytest.mark.parametrize("ci", [True, False])
+def test_the_array_api_tests_fail_in_ci_without_their_libraries(tmp_path, ci):
+    """tests/test_arrayapi.py skips without zarr (or dask, jax, torch, ...) on a laptop, but under
+    .ci/run (DERIVE_REQUIRE_TEX=1) a missing one is a failure, not a silently skipped file."""
+    (tmp_path / "zarr").mkdir()  # a zarr first on the path that fails to import: zarr "not installed"
+    (tmp_path / "zarr" / "__init__.py").write_text("raise ImportError('zarr: simulated missing')\n")
+    env = {k: v for k, v in os.environ.items() if k != "DERIVE_REQUIRE_TEX"} | ({"DERIVE_REQUIRE_TEX": "1"} if ci else {})
+    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), str(ROOT), env.get("PYTHONPATH", "")])
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # (a plugin of an installed package imports zarr)
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "--co",
+                        "tests/test_arrayapi.py"],
+                       capture_output=True, text=True, timeout=300, check=False, cwd=ROOT, env=env)
+    if ci:
+        assert r.returncode == 2 and "zarr is required in CI (DERIVE_REQUIRE_TEX=1)" in r.stdout, r.stdout[-2000:]
+    else:
+        assert r.returncode == 5 and "zarr not installed" in r.stdout, r.stdout[-2000:]  # (5: no tests collected)
