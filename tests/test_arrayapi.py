@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -205,6 +206,25 @@ def test_float32_and_float16_dask_data_give_the_numpy_modules_float64_numbers():
         value, grads = m.loss(arrays, d), m.gradients(arrays, d)
         assert value.dtype == np.float64 and all(g.dtype == np.float64 for g in grads.values()), dtype
         assert_equal_to(ref_value, ref, value, grads)
+
+
+def test_an_overflow_on_the_way_warns_nothing_as_in_the_numpy_module():
+    """exp hidden neurons overflow at these weights while the tanh outputs saturate: the loss and
+    gradients are finite, and NumPy's overflow warnings are kept quiet as the NumPy module keeps them."""
+    spec = case_spec(("exp", "half_sse", "per_neuron", 0.0))
+    ref_m, m = load_layers_module(spec), load_layers_module(spec, "array-api")
+    arrays, X, T = problem(layer_form(spec), np.random.default_rng(0), 50)
+    big = {k: 1e3 * v for k, v in arrays.items()}
+    ref_value, ref = ref_m.loss(big, {"X": X, "T": T}), ref_m.gradients(big, {"X": X, "T": T})
+    for name in ("numpy", "array_api_strict", "dask"):
+        asarray = (lambda a: da.from_array(a, chunks=20)) if name == "dask" else LIBRARIES[name]
+        params = big if name == "dask" else {k: asarray(v) for k, v in big.items()}
+        d = {"X": asarray(X), "T": asarray(T)}
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            value, grads = m.loss(params, d), m.gradients(params, d)
+            np.asarray(m.forward(params, d)["a1"])
+        assert_equal_to(ref_value, ref, _np(value), {k: _np(g) for k, g in grads.items()})
 
 
 # -- Dask: a LocalCluster of two worker processes, started and closed here ------------------------
