@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -118,3 +120,42 @@ def test_plot_without_matplotlib_says_so(tmp_path, capsys, monkeypatch):
     err = capsys.readouterr().err.strip()
     assert err.startswith("derive: --plot needs matplotlib") and "pip install" in err
     assert not target.exists()
+
+
+DENSE = ('name = "d"\n[dense]\nsizes = [2, 2]\nactivation = ["identity"]\n[loss]\nkind = "half_sse"\n'
+         '[data]\ni1 = [0.5, -1.0]\ni2 = [2.0, 0.25]\nt1 = [1.0, 0.0]\nt2 = [0.0, 1.0]\n')
+
+
+@pytest.mark.parametrize("missing, extra", [("array_api_compat", []), ("dask", []),
+                                            ("distributed", ["--scheduler", "tcp://127.0.0.1:1"])])
+def test_train_dask_without_its_libraries_says_what_to_install(tmp_path, missing, extra):
+    """The libraries of --dask are checked before anything needs them: one line, exit 2, no traceback
+    (simulated missing: None in sys.modules makes the import fail, in a fresh interpreter)."""
+    spec = tmp_path / "d.toml"
+    spec.write_text(DENSE)
+    code = (f"import sys\nsys.modules[{missing!r}] = None\nfrom derive.cli import main\n"
+            "sys.exit(main(sys.argv[1:]))\n")
+    r = subprocess.run([sys.executable, "-c", code, "train", str(spec), "--dask", "-q", *extra],
+                       capture_output=True, text=True, timeout=120, check=False, cwd=ROOT)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr, r.stderr
+    assert f"{missing} is not installed" in r.stderr and "pip install 'derive[dask]'" in r.stderr, r.stderr
+    assert r.stdout == ""
+
+
+@pytest.mark.parametrize("ci", [True, False])
+def test_the_array_api_tests_fail_in_ci_without_their_libraries(tmp_path, ci):
+    """tests/test_arrayapi.py skips without zarr (or dask, jax, torch, ...) on a laptop, but under
+    .ci/run (DERIVE_REQUIRE_TEX=1) a missing one is a failure, not a silently skipped file."""
+    (tmp_path / "zarr").mkdir()  # a zarr first on the path that fails to import: zarr "not installed"
+    (tmp_path / "zarr" / "__init__.py").write_text("raise ImportError('zarr: simulated missing')\n")
+    env = {k: v for k, v in os.environ.items() if k != "DERIVE_REQUIRE_TEX"} | ({"DERIVE_REQUIRE_TEX": "1"} if ci else {})
+    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), str(ROOT), env.get("PYTHONPATH", "")])
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # (a plugin of an installed package imports zarr)
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "--co",
+                        "tests/test_arrayapi.py"],
+                       capture_output=True, text=True, timeout=300, check=False, cwd=ROOT, env=env)
+    if ci:
+        assert r.returncode == 2 and "zarr is required in CI (DERIVE_REQUIRE_TEX=1)" in r.stdout, r.stdout[-2000:]
+    else:
+        assert r.returncode == 5 and "zarr not installed" in r.stdout, r.stdout[-2000:]  # (5: no tests collected)

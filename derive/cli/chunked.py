@@ -24,8 +24,9 @@ __all__ = ["CHUNK_BYTES", "first_line", "open_data"]
 CHUNK_BYTES = 64 * 2**20
 
 
-def open_data(folder: str, inputs: tuple[str, ...], targets: tuple[str, ...]) -> dict:
-    """{"X": dask array (N, len(inputs)), "T": dask array (N, len(targets))} from `folder`."""
+def open_data(folder: str, inputs: tuple[str, ...], targets: tuple[str, ...]) -> tuple[dict, dict]:
+    """{"X": dask array (N, len(inputs)), "T": dask array (N, len(targets))} from `folder`, and
+    {"X": path, "T": path}: the files they are read from, for the messages of errors found later."""
     root = Path(folder)
     if not root.is_dir():
         raise UsageError(f"--data {folder}: not a directory (it should hold X.zarr and T.zarr, or X.npy and T.npy)")
@@ -35,7 +36,7 @@ def open_data(folder: str, inputs: tuple[str, ...], targets: tuple[str, ...]) ->
         raise UsageError(f"{t_path}: {t.shape[0]} rows, and {x_path} has {x.shape[0]}: give one row of targets "
                          "per sample")
     x = x.rechunk({1: -1})
-    return {"X": x, "T": t.rechunk({0: x.chunks[0], 1: -1})}
+    return {"X": x, "T": t.rechunk({0: x.chunks[0], 1: -1})}, {"X": x_path, "T": t_path}
 
 
 def _array(root: Path, key: str, columns: tuple[str, ...], what: str):
@@ -48,14 +49,16 @@ def _array(root: Path, key: str, columns: tuple[str, ...], what: str):
         a = _zarr(path) if path.suffix == ".zarr" else _npy(path)
     except UsageError:
         raise
+    except ImportError as e:  # zarr for .zarr: not in derive's own dependencies
+        raise UsageError(f"{path}: reading it needs {e.name} (not installed): pip install 'derive[dask]'") from None
     except Exception as e:  # noqa: BLE001 -- a damaged or foreign file: zarr and NumPy raise many kinds
         raise UsageError(f"{path}: cannot read it as a {path.suffix[1:]} array: {first_line(e)}") from None
     if a.ndim != 2 or a.shape[1] != len(columns) or a.shape[0] == 0:
         names = ", ".join(columns) if len(columns) <= 4 else f"{columns[0]} … {columns[-1]}"
         raise UsageError(f"{path}: shape {tuple(a.shape)}: expected (N, {len(columns)}) with N > 0, "
                          f"one column per {what} ({names})")
-    if a.dtype.kind != "f":
-        raise UsageError(f"{path}: {a.dtype} numbers: expected floating-point ones (float64 or float32)")
+    if a.dtype.kind != "f" or a.dtype.itemsize > 8:  # (each chunk becomes float64 as it is read)
+        raise UsageError(f"{path}: {a.dtype} numbers: expected floating-point ones (float64, float32 or float16)")
     return path, a
 
 

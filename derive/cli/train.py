@@ -7,8 +7,10 @@ on a dask.distributed cluster with --scheduler ADDRESS, else on Dask's local thr
 
 from __future__ import annotations
 
+import importlib
 import io
 import math
+import re
 import sys
 
 import numpy as np
@@ -62,6 +64,8 @@ def run(args) -> int:
             raise UsageError(f"--{option} {getattr(args, option)}: goes with --dask (data and schedulers of Dask)")
     if args.dask and (not spec.layers or args.form == "scalar"):
         raise UsageError(f"{args.spec}: --dask trains the layer form: it needs a [dense] spec (and no --form scalar)")
+    if args.dask:  # before anything imports them: the module, the data, the scheduler
+        _need_dask(args.scheduler)
     if not spec.data and not args.data:
         raise SpecError(spec.source, [Problem("data", "missing: derive train needs a [data] table "
                                                       "with every input and target (or --dask --data DIR)")])
@@ -73,7 +77,7 @@ def run(args) -> int:
         raise UsageError(f"--learning-rate {args.learning_rate}: expected a positive number")
     plt = _pyplot() if args.plot else None
     frozen = args.freeze or []
-    client = None
+    client, files = None, {}
     if args.dask or form(spec, args.form) == "layers":  # array parameters, no per-weight derivation
         lf = layer_form(spec)
         unknown = [p for p in frozen if p not in lf.parameters]
@@ -83,7 +87,7 @@ def run(args) -> int:
         m = load_layers_module(spec, "array-api" if args.dask else "numpy")
         loss_name = spec.loss.name
         if args.data:  # read (its shapes checked) before anything is printed
-            data = chunked.open_data(args.data, spec.inputs, lf.targets)
+            data, files = chunked.open_data(args.data, spec.inputs, lf.targets)
         else:
             columns = dict(spec.data)
             data = {"X": np.array([columns[x] for x in spec.inputs], dtype=float).T,
@@ -109,6 +113,9 @@ def run(args) -> int:
         return 1
     except ValueError as e:  # the module's own word on a non-finite loss
         progress.close()
+        bad = re.match(r"data\['([XT])'\]: (.*)", str(e))
+        if bad and bad.group(1) in files:  # NaN or inf in a --data file: the file's fault, named
+            raise UsageError(f"{files[bad.group(1)]}: {bad.group(2)}") from None
         print(f"derive: {args.spec}: {e}", file=sys.stderr)
         return 1
     finally:
@@ -122,14 +129,22 @@ def run(args) -> int:
     return 0
 
 
+def _need_dask(scheduler: str | None) -> None:
+    """The libraries of --dask, or a UsageError saying which one is missing and what to install."""
+    names = ("array_api_compat", "dask", "dask.array") + (("distributed",) if scheduler else ())
+    for name in names:  # array_api_compat: the generated array-API module imports it
+        try:
+            importlib.import_module(name)
+        except ImportError as e:
+            missing = (e.name or name).split(".")[0]
+            raise UsageError(f"--dask needs dask, array_api_compat{' and distributed' * bool(scheduler)} "
+                             f"({missing} is not installed): pip install 'derive[dask]'") from None
+
+
 def _dask_arrays(data: dict) -> dict:
     """The spec's [data] as Dask arrays (one chunk), or the chunked arrays of --data as they are."""
-    try:
-        import array_api_compat  # noqa: F401 -- the generated array-API module needs it
-        import dask.array as da
-    except ImportError as e:
-        raise UsageError(f"--dask needs dask and array_api_compat ({e.name} is not installed): "
-                         "pip install 'derive[dask]'") from None
+    import dask.array as da
+
     return {k: v if isinstance(v, da.Array) else da.from_array(v) for k, v in data.items()}
 
 
@@ -137,10 +152,8 @@ def _client(address: str | None):
     """A dask.distributed Client of `address` (then the active scheduler), or None: Dask's threads."""
     if not address:
         return None
-    try:
-        from distributed import Client
-    except ImportError:
-        raise UsageError("--scheduler needs dask.distributed: pip install 'derive[dask]'") from None
+    from distributed import Client  # (there: _need_dask)
+
     try:
         return Client(address, timeout="20s")
     except (OSError, TimeoutError, ValueError) as e:
