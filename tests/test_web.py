@@ -283,3 +283,27 @@ def test_the_diagram_is_a_control_and_paths_differ_without_colour(browser, tmp_p
         return seen;""", root)
     assert len(dashes) == d.path_count("b1") == 4
     assert len(set(dashes.values())) == 4, dashes  # four paths, four line styles
+
+
+def test_a_view_whose_script_runs_from_head_binds_itself(browser, tmp_path):
+    """Classic Notebook (jQuery's .html()) inserts the view's HTML, whose scripts then do not run,
+    and runs each script as a new <script> element in <head>: the view must still find its root."""
+    a = derive.derive(derive.load(ROOT / "examples" / "mazur.toml"))
+    b = derive.derive(derive.load(ROOT / "examples" / "qa_chain.toml"))
+    show(browser, tmp_path, "<!DOCTYPE html><meta charset='utf-8'><body><div id='out'></div></body>")
+    roots = []
+    for d in (a, b):  # one output after the other, as a notebook shows them
+        browser.execute_script("""
+            const cell = document.createElement('div');
+            document.getElementById('out').appendChild(cell);
+            cell.innerHTML = arguments[0];
+            cell.querySelectorAll('script:not([type])').forEach(old => {
+              const s = document.createElement('script');
+              s.text = old.textContent;
+              document.head.appendChild(s).parentNode.removeChild(s);
+            });""", d._repr_html_())
+        roots.append(browser.execute_script("const r = document.querySelectorAll('.derive-page'); return r[r.length - 1]"))
+    assert console_errors(browser) == []
+    check_page(browser, b, roots[1])
+    check_page(browser, a, roots[0])
+    assert console_errors(browser) == []
