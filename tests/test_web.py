@@ -307,3 +307,14 @@ def test_a_view_whose_script_runs_from_head_binds_itself(browser, tmp_path):
     check_page(browser, b, roots[1])
     check_page(browser, a, roots[0])
     assert console_errors(browser) == []
+
+
+def test_build_of_a_wide_dense_spec_says_why_it_wrote_no_page(tmp_path):
+    spec = tmp_path / "wide.toml"
+    spec.write_text('name = "wide"\n[dense]\nsizes = [40, 30, 2]\nactivation = ["tanh", "identity"]\n'
+                    '[loss]\nkind = "mse"\n')
+    r = run_cli("build", str(spec), "-o", str(tmp_path / "out"))
+    assert r.returncode == 0, r.stderr
+    assert not (tmp_path / "out" / "wide.html").exists()
+    said = [line for line in r.stdout.splitlines() if "wide.html" in line]
+    assert len(said) == 1 and said[0].startswith("skipped wide.html:") and "--form scalar" in said[0], r.stdout
