@@ -46,6 +46,9 @@ def run(args) -> int:
         files[f"{spec.name}.pdf"] = compile_pdf(files[f"{spec.name}.tex"], spec.name)
     for path in write_files({out / name: files[name] for name in sorted(files)}):  # all or nothing
         print(f"wrote {path}")
+    if f"{spec.name}.html" not in files:
+        print(f"skipped {spec.name}.html: the web page needs the scalar form, which a network this wide does not "
+              f"get by default (derive explain {args.spec} --format html --form scalar)")
     if not pdflatex:
         print(f"skipped {spec.name}.pdf: pdflatex not found (install TeX Live, or run pdflatex on the .tex)")
     return 0

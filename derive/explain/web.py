@@ -28,19 +28,25 @@ from ..core.interpret import evaluate
 from ..core.ops import GROUPS
 from ..printing.mathml import mathml, mathml_prose
 from ..printing.printers import LatexPrinter, latex_factor
-from .diagram import PALETTE, path_colors, path_edges
+from .diagram import PALETTE, path_edges
 from .document import Document, build
 from .forms import times_delta
 from .texmath import DIGITS, numeric_printer, terms
 
-__all__ = ["DASHES", "Page", "page", "render_page"]
+__all__ = ["DASHES", "MAX_STROKES", "MAX_STYLED", "STYLES", "Page", "page", "render_page"]
 
 SCALE = 64  # px per cm of the PDF's layout
 MARGIN = 36  # px around the drawing
 BOX_H = 32  # px: the height of a node's box
 GAP = 16  # px between a neuron's net box and its output box: the activation's arrow
-# Each path colour has its own dash pattern too, so that paths differ without colour.
-DASHES = {"pathA": "none", "pathB": "9 4", "pathC": "2 3", "pathD": "12 3 2 3", "pathE": "5 5", "pathF": "1 5"}
+# A parameter's paths are each drawn, listed and summed in a style of their own: one of eight dash
+# patterns and one of the palette's six colours.  The first eight paths differ in dash (so without
+# colour too), the first six also in colour (the PDF's); past eight, paths differ in one or the other.
+DASHES = ("none", "9 4", "2 3", "12 3 2 3", "5 5", "1 5", "12 3 2 3 2 3", "16 3 5 3")
+STYLES = tuple((f"path{i + 1}", PALETTE[(i // len(DASHES) + i % len(DASHES)) % len(PALETTE)][1], DASHES[i % len(DASHES)])
+               for i in range(len(PALETTE) * len(DASHES)))
+MAX_STYLED = len(STYLES)  # more paths than this: all drawn in one style, the first MAX_STYLED listed
+MAX_STROKES = 8  # an edge on more of the drawn paths than this is one "shared" stroke, not a band of strokes
 _GREEK = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "eta": "η", "theta": "θ",
           "lambda": "λ", "mu": "μ", "pi": "π", "rho": "ρ", "sigma": "σ", "tau": "τ", "phi": "φ", "psi": "ψ",
           "omega": "ω", "Delta": "Δ", "Sigma": "Σ", "Omega": "Ω", "hat": "", "bar": "", "tilde": ""}
@@ -239,13 +245,6 @@ class MathRow:
 
 
 @dataclass(frozen=True)
-class PathItem:
-    color: str  # palette name: pathA, ...
-    nodes: str  # MathML: w1 → net_h1 → ... → E
-    product: str  # MathML of its product of local partials
-
-
-@dataclass(frozen=True)
 class MistakeView:
     """The seed Q&A's mistake made concrete (document.Mistake), as MathML."""
 
@@ -271,8 +270,7 @@ class Section:
     name: str
     gradient: str  # MathML of ∂L/∂θ
     n_paths: int
-    paths: tuple[PathItem, ...]
-    elided: int
+    elided: int  # paths not listed (past MAX_STYLED); the script lists the others from the page's data
     locals: tuple[str, ...]  # the edges on its paths, "src->dst": the script copies each one's tip in
     notes: tuple[str, ...]  # HTML: escaped words, MathML spans
     result: tuple[MathRow, ...]  # with the error signals
@@ -299,7 +297,9 @@ class Page:
     source: str
     loss_description: str
     svg: Svg
-    palette: tuple[tuple[str, str, str], ...]  # (name, hex, dash)
+    styles: tuple[tuple[str, str, str], ...]  # (class, hex, dash): the n-th path's style
+    names: tuple[tuple[str, str], ...]  # (node, MathML): a path's nodes, as the script lists them
+    factors: tuple[tuple[str, str], ...]  # (edge, MathML of ∂dst/∂src): a path's product, factor by factor
     params: tuple[tuple[str, str], ...]  # (name, MathML)
     forward: tuple[MathRow, ...]
     deltas: tuple[MathRow, ...]
@@ -340,21 +340,20 @@ def page(d: Derivation, doc: Document | None = None) -> Page:
 
     tips = tuple((f"{e.src}->{e.dst}", mathml(f"{latex_factor(e.factor, printer)} = {sym.doprint(e.display)}"),
                   plain(first.partials[(e.dst, e.src)]) if first else "") for e in d.edges)
-    sections, groups = [], {}
+    sections, groups, every = [], {}, {}
     for s in doc.params:
         p = s.name
         count = s.n_paths
-        colors = path_colors(count)
-        if count <= len(PALETTE):
-            groups[p] = [[c, [index[f"{a}->{b}"] for a, b in itertools.pairwise(path)]]
-                         for c, path in zip(colors, d.iter_paths(p))]
-        else:  # one colour for all: every edge on some path, each once
-            groups[p] = [[colors[0], [index[f"{e.src}->{e.dst}"] for e in path_edges(d, p)]]]
+        listed = itertools.islice(d.iter_paths(p), MAX_STYLED)  # the paths are counted, never all enumerated
+        styled = count <= MAX_STYLED
+        groups[p] = [[STYLES[k][0] if styled else "every", [index[f"{a}->{b}"] for a, b in itertools.pairwise(path)]]
+                     for k, path in enumerate(listed)]
+        if not styled:  # drawn in one style: every edge on some path, each once
+            every[p] = [index[f"{e.src}->{e.dst}"] for e in path_edges(d, p)]
         locs = tuple(f"{e.src}->{e.dst}" for e in path_edges(d, p))
         value = numbers.gradients[p] if numbers else None
         sections.append(Section(
-            p, mathml(s.gradient), count,
-            tuple(PathItem(v.color, mathml(v.nodes), mathml(v.product)) for v in s.paths), s.elided, locs,
+            p, mathml(s.gradient), count, max(0, count - MAX_STYLED), locs,
             tuple(mathml_prose(n) for n in s.notes), _rows(s.result), _rows(s.written_out),
             plain(value) if numbers else "", repr(value) if numbers else "",
             s.mistake and MistakeView(mathml(s.mistake.weight), mathml(s.mistake.unit),
@@ -376,11 +375,14 @@ def page(d: Derivation, doc: Document | None = None) -> Page:
         v = first.deltas[dl.node] if first else None
         rows = (MathRow(mathml(lhs), mathml(rhs[0])),) + tuple(MathRow("", mathml(r)) for r in rhs[1:])
         steps.append(Step(dl.node, rows, plain(v) if first else "", repr(float(v)) if first else ""))
-    data = {"edges": edge_ids, "paths": groups,
+    nodes = dict.fromkeys(n for e in d.edges for n in (e.src, e.dst))
+    data = {"edges": edge_ids, "paths": groups, "every": every, "maxStrokes": MAX_STROKES,
             "steps": [[index[f"{e.src}->{e.dst}"] for e in dl.terms] for dl in d.deltas]}
     return Page(
         spec.name, doc.title, doc.source, doc.loss_description, svg(d, doc),
-        tuple((c, h, DASHES[c]) for c, h in PALETTE), tuple((s.name, mathml(s.tex)) for s in doc.params),
+        STYLES, tuple((n, mathml(printer.name(n))) for n in nodes),
+        tuple((f"{e.src}->{e.dst}", mathml(latex_factor(e.factor, printer))) for e in d.edges),
+        tuple((s.name, mathml(s.tex)) for s in doc.params),
         _rows(doc.forward), _rows(doc.deltas), tuple(sections), tuple(steps), tips,
         len(numbers.samples) if numbers else 0, plain(numbers.loss) if numbers else "", _json(data))
 
