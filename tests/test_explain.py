@@ -399,3 +399,13 @@ def test_mermaid_draws_a_shared_bias_once_and_typeset_names():
     assert '"zₕ → h"' in chart and "y′" in chart and "yp" not in chart
     skip = render("md", build(_derivation("skip"))).split("```mermaid", 1)[1].split("```", 1)[0]
     assert skip.count(' -- "') == 2 and ' -- "t₁" -->' in skip  # crowded, as in the PDF: only the targets
+
+
+def test_show_says_what_the_l2_penalty_adds_to_a_weights_gradient():
+    """Found by a newcomer: derive show printed the data-set value, λ·w included, under a formula without it."""
+    from derive.explain.terminal import pretty
+    d = derive.derive(derive.load(Path(__file__).parent / "specs" / "bce_l2.toml"))
+    weight = next(iter(d.spec.penalized))
+    bias = next(p for p in d.parameters if p not in d.spec.penalized)
+    text = pretty(d, [weight, bias])
+    assert f"the L2 penalty adds λ·{weight}" in text and f"adds λ·{bias}" not in text

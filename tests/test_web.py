@@ -403,3 +403,21 @@ def test_past_the_styles_the_page_lists_the_first_paths_and_counts_the_rest(brow
     assert on_many - set(seen["chips"]) and set(seen["drawn"]["shared"]) == on_many - set(seen["chips"])
     assert seen["legend"][-1][0] == "shared" and len(seen["legend"]) == n + 1
     assert console_errors(browser) == []
+
+
+def test_a_skip_edges_arc_and_its_label_stay_inside_the_picture():
+    """Found by a newcomer: x1 → y over a one-neuron layer arced above the SVG's top edge, its weight cut off."""
+    from derive.explain.document import build
+    from derive.explain.web import svg
+
+    spec = derive.loads('name = "tiny"\ninputs = ["x1", "x2"]\n'
+                        '[[neuron]]\nname = "h"\nactivation = "tanh"\ninputs = { x1 = "w1", x2 = "w2" }\n'
+                        '[[neuron]]\nname = "y"\nactivation = "identity"\ninputs = { h = "w3", x1 = "w4" }\n'
+                        '[loss]\nkind = "mse"\noutputs = { y = "t" }\n')
+    d = derive.derive(spec)
+    picture = svg(d, build(d))
+    w4 = next(c for c in picture.chips if c.param == "w4")
+    assert picture.top < 0 and w4.y - 10 >= picture.top, (picture.top, w4.y)
+    arc = next(e for e in picture.edges if e.edge == "x1->y")
+    ys = [float(v) for v in re.findall(r"-?[\d.]+", arc.path)[1::2]]
+    assert min(ys[0], ys[-1]) >= picture.top  # the ends; the curve lies below its control points' hull

@@ -78,6 +78,9 @@ def pretty(d: Derivation, params=None) -> str:
             out.append(f"  = {written}")
         else:
             out.append(f"  (too long to write out in forward quantities: see d.delta({uses[0].dst!r}))")
+        if p in spec.penalized:
+            out.append(f"  over the data set the L2 penalty adds λ·{p}"
+                       + (" (included in the value below)" if numbers else ""))
         if numbers:
             out.append(f"  at the spec's values, over {spec.samples} sample{'s' if spec.samples != 1 else ''}:"
                        f" ∂{d.loss}/∂{p} = {numbers.gradients[p]:.9g}")

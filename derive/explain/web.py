@@ -133,6 +133,11 @@ class Svg:
     boxes: tuple[Box, ...]
     edges: tuple[SvgEdge, ...]
     chips: tuple[Chip, ...]
+    top: int = 0  # the viewBox's top: below 0 when a skip edge's arc rises above the boxes
+
+    @property
+    def view_height(self) -> int:
+        return self.height - self.top
 
 
 def _f(v: float) -> str:
@@ -189,6 +194,7 @@ def svg(d: Derivation, doc: Document) -> Svg:
         left[n.id] = right[n.id] = box
     edges: list[SvgEdge] = []
     chips: list[Chip] = []
+    highest = math.inf  # the least y any arc reaches
     for e in diagram.edges:
         src, dst = e.key
         a, b = right[e.src_node], left[e.dst_node]
@@ -212,6 +218,7 @@ def svg(d: Derivation, doc: Document) -> Svg:
                 u = 1 - t
                 return tuple(u ** 3 * p0[i] + 3 * u * u * t * c1[i] + 3 * u * t * t * c2[i] + t ** 3 * p1[i]
                              for i in range(2))
+            highest = min(highest, *(at(k / 20)[1] for k in range(21)))
         else:
             path = f"M{_f(p0[0])},{_f(p0[1])} L{_f(stop[0])},{_f(stop[1])}"
 
@@ -233,7 +240,8 @@ def svg(d: Derivation, doc: Document) -> Svg:
                                  f"M{_f(a.x + a.w)},{_f(a.cy)} L{_f(stop[0])},{_f(stop[1])}", head, False))
     width = max(b.x + b.w for b in boxes) + MARGIN
     height = max(b.y + b.h for b in boxes) + MARGIN
-    return Svg(int(width), int(height), tuple(boxes), tuple(edges), tuple(chips))
+    top = min(0, math.floor(highest - BOX_H / 2 - 4)) if highest < math.inf else 0  # room for an arc and its label
+    return Svg(int(width), int(height), tuple(boxes), tuple(edges), tuple(chips), top)
 
 
 # -- the page ----------------------------------------------------------------------------------
