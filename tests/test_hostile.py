@@ -444,3 +444,16 @@ def _toml(text: str) -> str:
     """`text` as a TOML basic string."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
+
+
+def test_two_names_typeset_alike_are_refused(tmp_path):
+    """x1 and x_1 are both x_{1} in a document: the reader could not tell them apart."""
+    spec = tmp_path / "c.toml"
+    spec.write_text(CHAIN.replace('inputs = ["x"]', 'inputs = ["x", "x_1"]'))
+    r = run("show", str(spec))
+    assert r.returncode == 0, r.stderr  # x and x_1 differ
+    spec.write_text(CHAIN.replace('inputs = ["x"]', 'inputs = ["x", "x_1", "x1"]'))
+    r = run("show", str(spec))
+    assert r.returncode == 2 and "'x_1' and 'x1' would both be typeset as x_{1}" in r.stderr, r.stderr
+    spec.write_text(CHAIN.replace('inputs = ["x"]', 'inputs = ["x", "x_1", "x1"]') + '\n[latex]\nx1 = "x_{(1)}"\n')
+    assert run("show", str(spec)).returncode == 0

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from .naming import GREEK, net_name
+from .naming import GREEK, latex_name, net_name
 from .ops import ACTIVATIONS, GROUPS, LOSSES, NEURON_ACTIVATIONS
 
 __all__ = ["MAX_WEIGHTS", "Layer", "Loss", "NetSpec", "Neuron", "Problem", "SpecError", "Train", "from_dict", "load", "loads"]
@@ -296,6 +296,9 @@ class _Reader:
         train = self.train(self.table(doc, "train"))
         nodes = {x for n in neurons for x in (n.name, n.net)} | {t for _, t in loss.outputs} | {loss.name}
         latex = self.latex(self.table(doc, "latex"), set(inputs) | params | nodes)
+        if not self.problems:  # the names a user wrote first, then the nets derive names for them
+            written = [*inputs, *(n.name for n in neurons), *(t for _, t in loss.outputs), loss.name, *sorted(params)]
+            self.distinct([*written, *sorted(nodes - set(written))], dict(latex))
         return NetSpec(name or "network", tuple(inputs), tuple(neurons), loss, title, values, data,
                        train, latex, self.source, layers)
 
@@ -601,6 +604,17 @@ class _Reader:
             self.err("train.steps", f"expected a whole number of steps from 0 to {MAX_STEPS:,}, got {_show(steps)}")
             steps = 0
         return Train(lr if lr else 0.5, steps)
+
+    def distinct(self, names, latex: dict) -> None:
+        """Two names typeset alike would read as one quantity in the documents (__proto__ and proto are
+        both "proto", _h and h both "h"): an error asking for a [latex] entry."""
+        shown: dict[str, str] = {}
+        for name in dict.fromkeys(names):
+            tex = latex_name(name, latex)
+            other = shown.setdefault(tex, name)
+            if other != name:
+                self.err(f"latex.{name}", f"{other!r} and {name!r} would both be typeset as {tex}: give one of "
+                                          "them a [latex] entry")
 
     def latex(self, doc, known) -> tuple[tuple[str, str], ...]:
         out = []
