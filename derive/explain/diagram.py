@@ -100,11 +100,6 @@ class Diagram:
     highlighted: bool = False  # a per-parameter picture: label only the highlighted edges
     blocked: tuple = ()  # boxes (x0, y0, x1, y1) in cm that no edge label may cover: nodes, bias labels
 
-    @property
-    def crowded(self) -> bool:
-        """Whether some weights are left off the full picture for want of room."""
-        return any(e.crowded and e.param for e in self.edges)
-
 
 def _cm(v: float) -> str:
     return f"{v:.2f}".rstrip("0").rstrip(".") if v else "0"

@@ -23,15 +23,18 @@ import math
 import re
 from dataclasses import dataclass
 
+from markupsafe import Markup, escape
+
 from ..core.derivation import HTML_VIEW, Derivation, Factor, delta_symbol
 from ..core.interpret import evaluate
 from ..core.ops import GROUPS
 from ..printing.mathml import mathml, mathml_prose
 from ..printing.printers import LatexPrinter, latex_factor
+from ..printing.templates import environment
 from .diagram import PALETTE, path_edges
 from .document import Document, build
 from .forms import times_delta
-from .texmath import DIGITS, numeric_printer, terms
+from .texmath import DIGITS, numeric_printer, symbolic_printer, terms
 
 __all__ = ["DASHES", "MAX_STROKES", "MAX_STYLED", "STYLES", "Page", "page", "render_page"]
 
@@ -336,8 +339,6 @@ def page(d: Derivation, doc: Document | None = None) -> Page:
         doc = build(d, d.parameters, numbers=doc is None or doc.example is not None)  # never one per family
     names = dict(spec.latex)
     printer = LatexPrinter(names)
-    from .texmath import symbolic_printer
-
     sym = symbolic_printer(names)
     numbers = evaluate(d) if doc.example is not None else None  # --no-numbers, or a spec without them
     first = numbers.samples[0] if numbers else None
@@ -397,8 +398,6 @@ def page(d: Derivation, doc: Document | None = None) -> Page:
 
 def render_page(d: Derivation, doc: Document | None = None, standalone: bool = True) -> str:
     """The page as HTML: a whole document, or (not `standalone`) the one <div> a notebook shows inline."""
-    from ..printing.templates import environment
-
     env = environment("html")
     env.filters["number"] = _number_html
     return env.get_template("explain.html.j2").render(page=page(d, doc), standalone=standalone)
@@ -406,8 +405,6 @@ def render_page(d: Derivation, doc: Document | None = None, standalone: bool = T
 
 def _number_html(s: str):
     """A number of `plain` as HTML: its power of ten raised (−1.5×10<sup>−16</sup>)."""
-    from markupsafe import Markup, escape
-
     mantissa, _, exp = s.partition("×10^")
     return Markup(f"{escape(mantissa)}×10<sup>{escape(exp)}</sup>") if exp else escape(s)
 
