@@ -189,12 +189,13 @@ def test_codegen_backend_array_api_writes_a_module_of_no_numpy(tmp_path, capsys)
     assert set(re.findall(r"^ *(\w+)(?:\[.*\])? [-+*/@]= ", text, re.MULTILINE)) == {"at"}
     assert "Dask" in text and "PyTorch" in text  # the docstring names the libraries and the cluster route
     scalar = tmp_path / "s.toml"
-    scalar.write_text('name = "s"\ninputs = ["x"]\n[[neuron]]\nname = "y"\nactivation = "identity"\n'
-                      'inputs = { x = "w" }\n[loss]\nkind = "sse"\noutputs = { y = "t" }\n')
+    scalar.write_text('name = "s"\ninputs = ["x"]\n[[neuron]]\nname = "h"\nactivation = "tanh"\n'
+                      'inputs = { x = "w" }\n[[neuron]]\nname = "y"\nactivation = "identity"\n'
+                      'inputs = { x = "u", h = "v" }\n[loss]\nkind = "sse"\noutputs = { y = "t" }\n')  # a skip: no layers
     capsys.readouterr()
     assert main(["codegen", str(scalar), "--backend", "array-api", "-o", str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "--backend array-api writes the layer form: it needs a [dense] spec" in err
+    assert err.count("\n") == 1 and "--backend array-api: no layer form: y takes x (layer 0) and h (layer 1)" in err
 
 
 def test_float32_and_float16_dask_data_give_the_numpy_modules_float64_numbers():
@@ -342,11 +343,13 @@ def test_train_dask_data_errors_are_one_line_naming_the_file(tmp_path, capsys):
     assert error("--dask", "--data", str(folder)).startswith(f"derive: {folder / 'T.npy'}: cannot read it as a npy array")
     assert error("--data", str(folder)) == f"derive: --data {folder}: goes with --dask (data and schedulers of Dask)"
     neurons = tmp_path / "neurons.toml"
-    neurons.write_text('name = "s"\ninputs = ["x"]\n[[neuron]]\nname = "y"\nactivation = "identity"\n'
-                       'inputs = { x = "w" }\n[loss]\nkind = "sse"\noutputs = { y = "t" }\n[data]\nx = 1.0\nt = 2.0\n')
+    neurons.write_text('name = "s"\ninputs = ["x"]\n[[neuron]]\nname = "h"\nactivation = "tanh"\n'
+                       'inputs = { x = "w" }\n[[neuron]]\nname = "y"\nactivation = "identity"\n'
+                       'inputs = { x = "u", h = "v" }\n[loss]\nkind = "sse"\noutputs = { y = "t" }\n'
+                       '[data]\nx = 1.0\nt = 2.0\n')  # a skip connection: no layer form
     assert main(["train", str(neurons), "--dask"]) == 2
-    assert capsys.readouterr().err == f"derive: {neurons}: --dask trains the layer form: it needs a [dense] spec " \
-                                      "(and no --form scalar)\n"
+    assert capsys.readouterr().err == f"derive: {neurons}: --dask: no layer form: y takes x (layer 0) and h " \
+                                      "(layer 1): a skip connection, and a layer takes only the layer below\n"
     assert error("--scheduler", "tcp://127.0.0.1:8786") == \
         "derive: --scheduler tcp://127.0.0.1:8786: goes with --dask (data and schedulers of Dask)"
 

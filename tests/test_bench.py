@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -20,11 +21,15 @@ def test_bench_derive_quick_runs():
 
 
 def test_bench_arrays_quick_runs():
-    """The array-API race on 2-2-2: every contestant agrees with the NumPy module, one row per pair."""
+    """The array-API race on 2-2-2: every contestant agrees with the NumPy module, one row per pair
+    (a contestant whose library is not installed has no row: the README's test command runs in a bare venv)."""
     r = subprocess.run([sys.executable, str(ROOT / "bench" / "bench_arrays.py"), "--quick"],
                        capture_output=True, text=True, timeout=300, check=False)
     assert r.returncode == 0, r.stderr
     rows = [line for line in r.stdout.splitlines() if line.startswith("| 2-2-2")]
-    assert [row.split(" | ")[2] for row in rows] == ["array-API on NumPy / NumPy module",
-                                                     "array-API on PyTorch / PyTorch autograd",
-                                                     "array-API jit on JAX / JAX jit(grad)"]
+    expected = ["array-API on NumPy / NumPy module"]
+    if importlib.util.find_spec("torch"):
+        expected.append("array-API on PyTorch / PyTorch autograd")
+    if importlib.util.find_spec("jax"):
+        expected.append("array-API jit on JAX / JAX jit(grad)")
+    assert [row.split(" | ")[2] for row in rows] == expected

@@ -182,9 +182,10 @@ def test_gradients_whose_sum_overflows_are_no_false_alarm():
     assert g == {"w1": 1.5e308, "b1": 1.5e308}
 
 
-def test_form_layers_needs_a_dense_spec(tmp_path, capsys):
-    assert main(["codegen", "examples/mazur.toml", "--form", "layers", "-o", str(tmp_path)]) == 2
-    assert "--form layers needs a [dense] spec" in capsys.readouterr().err
+def test_form_layers_needs_a_layered_network(tmp_path, capsys):
+    assert main(["codegen", "examples/qa_chain.toml", "--form", "layers", "-o", str(tmp_path)]) == 2
+    assert "--form layers: no layer form: h shares its bias b with yp" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
 
 
 def test_the_layer_form_does_not_depend_on_width():

@@ -13,7 +13,7 @@ from ..explain.layers import build_layers
 from ..explain.render import compile_pdf, render
 from ..explain.web import render_page
 from .base import output_dir, write_files
-from .codegen import form
+from .codegen import LAYER_FORM_FROM, add_form, form
 
 HELP = ("write everything for a spec: the .tex and .md explanations, the web page (.html), the PDF (with pdflatex) "
         "and the NumPy module")
@@ -21,6 +21,8 @@ HELP = ("write everything for a spec: the .tex and .md explanations, the web pag
 
 def add_arguments(p) -> None:
     p.add_argument("-o", "--output", metavar="DIR", help="directory to write into (default: output/<name>/)")
+    add_form(p, "the documents in matrix notation and the module with array parameters",
+             "a section per parameter and one number per weight")
 
 
 def artifacts(d) -> dict[str, str]:
@@ -35,10 +37,14 @@ def artifacts(d) -> dict[str, str]:
 def run(args) -> int:
     spec = load(args.spec)
     out = output_dir(args, spec.name)
-    if form(spec, None) == "layers":  # a wide [dense] network: matrix notation, array module
+    if form(spec, args.form) == "layers":  # matrix notation, array module
         doc = build_layers(spec)
         files: dict[str, str | bytes] = {f"{spec.name}.tex": render("tex", doc), f"{spec.name}.md": render("md", doc),
                                          f"{spec.name}_gradients.py": layers_source(spec)}
+        if spec.layers and sum(len(n.inputs) for n in spec.neurons) > LAYER_FORM_FROM:
+            pass  # the web page is the per-weight derivation: too big to make for a network this wide
+        else:  # the web page is the per-weight derivation, which a network this small has
+            files[f"{spec.name}.html"] = render_page((d := derive(spec)), build_document(d))
     else:
         files = dict(artifacts(derive(spec)))
     pdflatex = shutil.which("pdflatex")

@@ -11,7 +11,7 @@ from ..explain.layers import build_layers
 from ..explain.render import compile_pdf, render
 from ..explain.web import render_page
 from .base import UsageError, check_parameters, output_dir, write_files
-from .codegen import form
+from .codegen import add_form, form
 
 HELP = "write the step-by-step derivation of every gradient as LaTeX (.tex), PDF, Markdown (.md) or a web page (.html)"
 
@@ -25,9 +25,7 @@ def add_arguments(p) -> None:
                    help="explain only this parameter's gradient (repeatable; default: all)")
     p.add_argument("--numbers", action=argparse.BooleanOptionalAction, default=True,
                    help="include the worked example at the spec's [values] and [data] (default: yes)")
-    p.add_argument("--form", choices=("layers", "scalar"),
-                   help="layers: the derivation in matrix notation, a few pages ([dense] specs); scalar: a section "
-                        "per parameter (default: layers for [dense] specs of more than 1,000 weights)")
+    add_form(p, "the derivation in matrix notation, a few pages", "a section per parameter")
 
 
 def run(args) -> int:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import sys
 
 from ..core.chain import derive
-from ..core.layers import layer_form
 from ..core.spec import load
 from ..explain.terminal import pretty
 from .base import check_parameters
-from .codegen import form
+from .codegen import add_form, form, layered
 
 HELP = "print every parameter's paths to the loss, chain-rule products, error signals and result"
 
@@ -17,15 +16,13 @@ HELP = "print every parameter's paths to the loss, chain-rule products, error si
 def add_arguments(p) -> None:
     p.add_argument("--param", "-p", action="append", metavar="θ",
                    help="show only this parameter (repeatable; the per-weight form)")
-    p.add_argument("--form", choices=("layers", "scalar"),
-                   help="layers: the layer equations with shapes ([dense] specs); scalar: every parameter's paths "
-                        "(default: layers for [dense] specs of more than 1,000 weights, unless --param is given)")
+    add_form(p, "the layer equations with shapes", "every parameter's paths")
 
 
 def run(args) -> int:
     spec = load(args.spec)
     if form(spec, args.form or ("scalar" if args.param else None)) == "layers":
-        sys.stdout.write(layer_form(spec).pretty())
+        sys.stdout.write(layered(spec, "--form layers").pretty())
         return 0
     d = derive(spec)
     check_parameters(args, d, "--param", args.param)

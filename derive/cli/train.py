@@ -17,11 +17,10 @@ import numpy as np
 
 from ..codegen import load_layers_module, load_module
 from ..core.chain import derive
-from ..core.layers import layer_form
 from ..core.spec import Problem, SpecError, load
 from . import chunked
 from .base import UsageError, check_parameters, write
-from .codegen import form
+from .codegen import add_form, form, layered
 
 HELP = "train the network on its [data] by gradient descent and print the fitted parameters"
 SPEC_HELP = "the network spec (TOML) with [data]"
@@ -39,12 +38,10 @@ def add_arguments(p) -> None:
     p.add_argument("--freeze", action="append", metavar="θ", help="keep this parameter fixed (repeatable)")
     p.add_argument("--plot", metavar="PNG", help="write the loss curve to this image (needs matplotlib)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress output, only the result")
-    p.add_argument("--form", choices=("layers", "scalar"),
-                   help="train with the layer-form module (array parameters W1, b1, ...; [dense] specs) or the "
-                        "per-weight one (default: as derive codegen picks)")
+    add_form(p, "train the module with array parameters W1, b1, ...", "the per-weight module")
     p.add_argument("--dask", action="store_true",
                    help="train the layer form on Dask arrays, each step one reduction over the chunks of samples "
-                        "([dense] specs; needs pip install 'derive[dask]')")
+                        "(any layered network; needs pip install 'derive[dask]')")
     p.add_argument("--data", metavar="DIR",
                    help="with --dask: the data set on disk instead of [data]: DIR/X.zarr (or X.npy), (N, inputs), "
                         "and DIR/T.zarr (or T.npy), (N, targets), read chunk by chunk")
@@ -62,8 +59,10 @@ def run(args) -> int:
     for option in ("data", "scheduler"):
         if getattr(args, option) and not args.dask:
             raise UsageError(f"--{option} {getattr(args, option)}: goes with --dask (data and schedulers of Dask)")
-    if args.dask and (not spec.layers or args.form == "scalar"):
-        raise UsageError(f"{args.spec}: --dask trains the layer form: it needs a [dense] spec (and no --form scalar)")
+    if args.dask and args.form == "scalar":
+        raise UsageError(f"{args.spec}: --dask trains the layer form: leave out --form scalar")
+    if args.dask:
+        layered(spec, "--dask")
     if args.dask:  # before anything imports them: the module, the data, the scheduler
         _need_dask(args.scheduler)
     if not spec.data and not args.data:
@@ -79,7 +78,7 @@ def run(args) -> int:
     frozen = args.freeze or []
     client, files = None, {}
     if args.dask or form(spec, args.form) == "layers":  # array parameters, no per-weight derivation
-        lf = layer_form(spec)
+        lf = layered(spec, "--form layers")
         unknown = [p for p in frozen if p not in lf.parameters]
         if unknown:
             raise UsageError(f"{args.spec}: --freeze {unknown[0]}: not an array parameter; "

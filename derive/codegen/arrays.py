@@ -27,7 +27,7 @@ from pathlib import Path
 
 import sympy as sp
 
-from ..core.layers import layer_form
+from ..core.layers import layering
 from ..core.naming import py_layer
 from ..core.spec import NetSpec
 from ..printing.numpy import GradientPrinter
@@ -58,9 +58,7 @@ def layers_source(spec: NetSpec, backend: str = "numpy") -> str:
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}: one of {', '.join(BACKENDS)}")
     xp, in_place = BACKENDS[backend], backend == "numpy"
-    lf = layer_form(spec)
-    if lf is None:
-        raise ValueError(f"{spec.name} is not a [dense] network: the layer form needs its layer records")
+    lf = layering(spec)  # NotLayered (a ValueError) for a network that does not fall into layers
     loss = lf.loss_op
     L = len(lf.layers)
     names = {role: {k: py_layer(role, k) for k in range(1, L + 1)} for role in ("Z", "A", "dA", "dZ", "dW", "db")}
@@ -84,7 +82,7 @@ def layers_source(spec: NetSpec, backend: str = "numpy") -> str:
             forward += [Line(t, c, f"a{l} = {act.name}(z{l})" if t == A[l] else "") for t, c in steps]
     top = lf.layers[-1]
     loss_lines = []
-    if "{LSE}" in loss.numpy_matrix_loss:  # each row's log-sum-exp, shifted by its maximum
+    if loss.log_sum_exp:  # each row's log-sum-exp, shifted by its maximum
         Z = names["Z"][L]
         loss_lines = [Line("M", f"{xp}.max({Z}, axis=1, keepdims=True)"),
                       Line("LSE", f"M + {xp}.log({xp}.sum({xp}.exp({Z} - M), axis=1, keepdims=True))",
@@ -103,9 +101,11 @@ def layers_source(spec: NetSpec, backend: str = "numpy") -> str:
     else:
         printer = GradientPrinter({"A": A[L], "T": "T"}, {"order": "none"})
         y, t = sp.Symbol("A"), sp.Symbol("T")
-        shown = loss.derivative(y, t, len(top.outputs))
+        K = len(top.outputs)
+        shown = loss.derivative(y, t, K)
         backward.append(Line(names["dA"][L], printer.doprint(sp.factor_terms(shown)),
-                             f"∂L/∂a{L} = {sp.sstr(shown).replace('A', f'a{L}').replace('T', 't')}, elementwise"))
+                             f"∂L/∂a{L} = {sp.sstr(loss.derivative(sp.Symbol(f'a{L}'), sp.Symbol('t'), K))}, "
+                             "elementwise"))
     for layer in reversed(lf.layers):
         l, act = layer.index, layer.activation
         if not (loss.numpy_net_delta and l == L):

@@ -24,8 +24,7 @@ import sympy as sp
 
 from ..core.derivation import Derivation
 from ..core.naming import delta_name, py_layer
-from ..core.ops import NEURON_ACTIVATIONS as _ACTIVATIONS
-from ..core.spec import Layer
+from ..core.kinds import Layer
 from .lines import Line, as_tuple, join_rows, short_sum, term_text
 
 __all__ = ["MIN_WIDTH", "layers"]
@@ -38,13 +37,13 @@ def layers(d: Derivation) -> tuple[Layer, ...] | None:
 
     >>> import derive
     >>> wide = derive.loads('name = "d"\n[dense]\nsizes = [2, 8, 1]\n[loss]\nkind = "mse"\n')
-    >>> [len(layer.neurons) for layer in layers(derive.derive(wide))]
+    >>> [len(layer.outputs) for layer in layers(derive.derive(wide))]
     [8, 1]
     >>> layers(derive.derive(derive.load("examples/skip.toml"))) is None  # [[neuron]] tables
     True
     """
     out = d.spec.layers
-    return out if out and max(len(layer.neurons) for layer in out) >= MIN_WIDTH else None
+    return out if out and max(len(layer.outputs) for layer in out) >= MIN_WIDTH else None
 
 
 def plan(b, blocks: tuple[Layer, ...]):
@@ -53,27 +52,30 @@ def plan(b, blocks: tuple[Layer, ...]):
     `b` is codegen's builder (module.Builder): it owns the names and the printer.
     """
     d, spec, py = b.d, b.spec, b.py
+    neuron = {n.name: n for n in spec.neurons}
+    units = [[neuron[o] for o in layer.outputs] for layer in blocks]  # units[k][j]: neuron j of layer k
     loss = d.loss
     roles = ("S", "W", "Z", "A", "T", "dA", "dZ", "G", "gb")
     names = [{r: b.namer.claim(f"{r} {k}", py_layer(r, k)) for r in roles} for k in range(1, len(blocks) + 1)]
     forward, nodes, where = [], [], {}  # where: parameter -> [(layer, row or None, column)]
     for k, (layer, nm) in enumerate(zip(blocks, names)):
+        layer_units = units[k]
         src = names[k - 1]["A"] if k else nm["S"]
         if k == 0:
             forward.append(Line(nm["S"], f"np.stack({as_tuple(py[s] for s in layer.sources)}, axis=1)",
                                 f"layer 1's sources as columns: {', '.join(layer.sources)}"))
-        weights = [dict(n.inputs) for n in layer.neurons]  # column j: neuron j's weight of each source
+        weights = [dict(n.inputs) for n in layer_units]  # column j: neuron j's weight of each source
         rows = ["[" + ", ".join(py[ws[s]] for ws in weights) + "]" for s in layer.sources]
-        for j, (n, ws) in enumerate(zip(layer.neurons, weights)):
+        for j, (n, ws) in enumerate(zip(layer_units, weights)):
             for i, s in enumerate(layer.sources):
                 where.setdefault(ws[s], []).append((k, i, j))
             if n.bias:
                 where.setdefault(n.bias, []).append((k, None, j))
-        who = f"{layer.neurons[0].name} … {layer.neurons[-1].name}" if len(layer.neurons) > 2 else \
-            ", ".join(n.name for n in layer.neurons)
+        who = f"{layer_units[0].name} … {layer_units[-1].name}" if len(layer_units) > 2 else \
+            ", ".join(n.name for n in layer_units)
         forward.append(Line(nm["W"], "np.array([" + join_rows(rows, 4 + len(nm["W"]) + 13) + "])",
-                            f"layer {k + 1} ({who}, {layer.activation}): W[i, j] weighs source i into neuron j"))
-        biases = [n.bias for n in layer.neurons]
+                            f"layer {k + 1} ({who}, {layer.activation.name}): W[i, j] weighs source i into neuron j"))
+        biases = [n.bias for n in layer_units]
         if all(biases) and len(set(biases)) == 1:
             z = f"{src} @ {nm['W']} + {py[biases[0]]}"
         elif any(biases):
@@ -81,8 +83,8 @@ def plan(b, blocks: tuple[Layer, ...]):
         else:
             z = f"{src} @ {nm['W']}"
         forward.append(Line(nm["Z"], z, "every net sum of the layer, one column per neuron"))
-        act = _ACTIVATIONS[layer.activation]
-        own_net = all(n.net == n.name for n in layer.neurons)
+        act = layer.activation
+        own_net = layer.own_sums
         if own_net:  # identity neurons that are their own sums
             nm["A"] = nm["Z"]
         else:
@@ -90,19 +92,19 @@ def plan(b, blocks: tuple[Layer, ...]):
             if k == len(blocks) - 1 and b.loss_kind.numpy_loss:  # loss() reads the nets, the gradients the outputs
                 b.not_for_loss |= {t for t, _ in steps}
             forward += [Line(t, c) for t, c in steps]
-        for j, n in enumerate(layer.neurons):
+        for j, n in enumerate(layer_units):
             if not own_net:
                 nodes.append((n.net, f"{nm['Z']}[:, {j}]"))
             last = k == len(blocks) - 1 and not b.loss_kind.numpy_loss  # outputs named by their own lines
             nodes.append((n.name, py[n.name] if last else f"{nm['A']}[:, {j}]"))
-    for j, n in enumerate(blocks[-1].neurons):
+    for j, n in enumerate(units[-1]):
         if b.loss_kind.numpy_loss:  # a loss of logs reads the outputs' nets, as columns; no δ_o needed
             b.net_code[n.net] = f"{names[-1]['Z']}[:, {j}]"
         else:
             forward.append(Line(py[n.name], f"{names[-1]['A']}[:, {j}]"))
 
     backward = []
-    outputs = [n.name for n in blocks[-1].neurons]  # column j is neuron j, whatever order loss.outputs lists
+    outputs = list(blocks[-1].outputs)  # column j is neuron j, whatever order loss.outputs lists
     target_of = dict(spec.loss.outputs)
     fused = b.loss_kind.numpy_net_delta
     if fused:  # a loss of logs: the output nets' δ written out, with the outputs' 1/y cancelled
@@ -118,8 +120,8 @@ def plan(b, blocks: tuple[Layer, ...]):
     scale = f" / {b.n}" if b.mean else ""
     for k in range(len(blocks) - 1, -1, -1):
         layer, nm = blocks[k], names[k]
-        act = _ACTIVATIONS[layer.activation]
-        n0 = layer.neurons[0]
+        act = layer.activation
+        n0 = units[k][0]
         if fused and k == len(blocks) - 1:
             backward.append(Line(nm["dZ"], fused.format(A=nm["A"], T=nm["T"], xp="np"),
                                  f"δ_{n0.net} = {b.rule(d.consumers(n0.net))}, with each δ_o written out "
@@ -134,12 +136,12 @@ def plan(b, blocks: tuple[Layer, ...]):
         product = f"{src}.T @ {nm['dZ']}"
         backward.append(Line(nm["G"], f"(({product}){scale}).tolist()" if scale else f"({product}).tolist()",
                              "G[i][j] = Σ_n source_i · δ_net_j, the gradient of weight W[i, j], as floats"))
-        if any(n.bias for n in layer.neurons):
+        if layer.biases:
             column_sums = f"{nm['dZ']}.sum(axis=0)"
             backward.append(Line(nm["gb"], f"({column_sums}{scale}).tolist()" if scale else f"{column_sums}.tolist()",
                                  "Σ_n δ_net_j, column by column, as floats"))
         if k:
-            prev = blocks[k - 1].neurons[0].name
+            prev = blocks[k - 1].outputs[0]
             backward.append(Line(names[k - 1]["dA"], f"{nm['dZ']} @ {nm['W']}.T",
                                  f"δ_{prev} = Σ_j w_{prev},j · δ_net_j, and so for every source"))
 
@@ -147,7 +149,7 @@ def plan(b, blocks: tuple[Layer, ...]):
     for p, uses in d.gradient_terms:
         parts = [f"{names[k]['G']}[{i}][{j}]" if i is not None else f"{names[k]['gb']}[{j}]"
                  for k, i, j in where[p]]
-        if len(parts) > 1 and len(parts) == len(blocks[where[p][0][0]].neurons) and \
+        if len(parts) > 1 and len(parts) == len(blocks[where[p][0][0]].outputs) and \
                 len({k for k, _, _ in where[p]}) == 1:
             code = f"sum({names[where[p][0][0]]['gb']})"
         else:

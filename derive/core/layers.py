@@ -1,4 +1,4 @@
-r"""The layer (matrix) form of a `[dense]` network: the same chain rule, one equation per layer.
+r"""The layer IR: the matrix form of a layered network, the same chain rule one equation per layer.
 
 For layers l = 1 … L with n_l neurons, a⁽⁰⁾ the inputs, every quantity a column per sample::
 
@@ -8,8 +8,11 @@ For layers l = 1 … L with n_l neurons, a⁽⁰⁾ the inputs, every quantity a
     δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾) ⊙ f_l′(z⁽ˡ⁾)
     ∂L/∂W⁽ˡ⁾ = Σ_n δ⁽ˡ⁾ a⁽ˡ⁻¹⁾ᵀ,   ∂L/∂b⁽ˡ⁾ = Σ_n δ⁽ˡ⁾   (one number per layer for a shared bias)
 
-`layer_form(d)` reads the spec's own layer records (never guessed from neurons) and the op
-registry; nothing here depends on the width, so a 784-512-512-10 network takes as long as a
+`layer_form(spec)` reads the spec's own layer records (`[dense]`, `[[layer]]` tables) or, for a
+network of `[[neuron]]` tables, finds its layers (`layering`: each neuron fed by every output of
+the layer below and nothing else, one weight per connection, a bias per neuron or one per
+layer), and the registries: what a layer kind does (kinds.py), what an activation or loss does
+(ops.py).  Nothing here depends on the width, so a 784-512-512-10 network takes as long as a
 4-8-8-4 one.  Entry (j, i) of W⁽ˡ⁾ is the scalar weight whose name `weights[j][i]` gives, so the
 matrix formula for one weight is the scalar Derivation's δ form for it: `validate` checks that
 numerically, entry by entry.
@@ -28,41 +31,20 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+import sympy as sp
+
 from .interpret import COMPLEX, run
-from .ops import LOSSES, NEURON_ACTIVATIONS, Op
+from .kinds import DENSE, Layer
+from .ops import LOSSES, NEURON_ACTIVATIONS
 
-__all__ = ["Layer", "LayerForm", "layer_form"]
-
-
-@dataclass(frozen=True)
-class Layer:
-    index: int  # l, from 1
-    activation: Op  # the registry entry
-    sources: tuple[str, ...]  # the scalar names of a⁽ˡ⁻¹⁾'s entries (the inputs, or the previous layer's outputs)
-    outputs: tuple[str, ...]  # the scalar names of a⁽ˡ⁾'s entries
-    nets: tuple[str, ...]  # the scalar names of z⁽ˡ⁾'s entries
-    weights: tuple[tuple[str, ...], ...]  # weights[j][i]: the scalar name of W⁽ˡ⁾[j, i]
-    biases: tuple[str, ...]  # one name per neuron (per_neuron), one shared (per_layer), or ()
-    shared: bool = False  # one bias for the whole layer (per_layer), even when the layer has one neuron
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return len(self.outputs), len(self.sources)
-
-    @property
-    def shared_bias(self) -> bool:
-        return self.shared
-
-    @property
-    def bias_shape(self) -> tuple[int, ...] | None:
-        return None if not self.biases else () if self.shared_bias else (len(self.outputs),)
+__all__ = ["Layer", "LayerForm", "NotLayered", "layer_form", "layering"]
 
 
 @dataclass(frozen=True)
 class LayerForm:
-    """A `[dense]` network as layers: the matrix form of its Derivation (`scalar`)."""
+    """A layered network as layers: the matrix form of its Derivation."""
 
-    spec: object  # the NetSpec ([dense]) it is the matrix form of
+    spec: object  # the NetSpec it is the matrix form of
     layers: tuple[Layer, ...]
 
     @property
@@ -131,73 +113,153 @@ class LayerForm:
         lines = ["forward pass, per sample"]
         for layer in self.layers:
             l, (n, m) = layer.index, layer.shape
-            b = f" + b{l}" if layer.biases else ""
-            shapes = f"z{l}: ({n},)  W{l}: ({n}, {m})" + (f"  b{l}: {layer.bias_shape}" if layer.biases else "")
-            lines.append(f"  z{l} = W{l} a{l - 1}{b}".ljust(25) + shapes)
+            shapes = "  ".join([f"z{l}: ({n},)"] + [f"{k}: {v}" for k, v in layer.kind.shapes(layer).items()])
+            lines.append(f"  z{l} = {layer.kind.text(l, bool(layer.biases))}".ljust(25) + shapes)
             lines.append(f"  a{l} = {layer.activation.name}(z{l})".ljust(25) + f"a{l}: ({n},)")
         L = len(self.layers)
         loss = self.loss_op
         over = "summed over samples" if loss.reduction == "sum" else "averaged over samples"
-        lines += [f"  {self.loss} = {loss.name}(a{L}, t), {over}", "",
+        lam = self.spec.loss.l2
+        lines += [f"  {self.loss} = {loss.name}(a{L}, t), {over}" + (f", + (λ/2) Σ w², λ = {lam!r}" if lam else ""), "",
                   "backward pass (δl = ∂L/∂zl, per sample)",
                   f"  δ{L} = f{L}'(z{L})ᵀ ∂L/∂a{L}" + (f" = {loss.net_delta.format(a=f'a{L}')}" if loss.net_delta else "")]
         for layer in reversed(self.layers[:-1]):
             l = layer.index
-            lines.append(f"  δ{l} = (W{l + 1}ᵀ δ{l + 1}) ⊙ f{l}'(z{l})")
+            lines.append(f"  δ{l} = ({self.layers[l].kind.text_back(l + 1)}) ⊙ f{l}'(z{l})")
+        mean = "(1/N) " if loss.reduction == "mean" else ""
         for layer in reversed(self.layers):
             l = layer.index
-            lines.append(f"  ∂L/∂W{l} = Σ_n δ{l} a{l - 1}ᵀ" + (f",  ∂L/∂b{l} = Σ_n " +
-                                                            ("Σ_j " if layer.shared_bias else "") + f"δ{l}"
-                                                            if layer.biases else ""))
+            grad = f"  ∂L/∂W{l} = {mean}Σ_n {layer.kind.text_grad_weights(l)}" + (f" + λ W{l}" if lam else "")
+            if layer.biases:
+                grad += f",  ∂L/∂b{l} = {mean}Σ_n " + ("Σ_j " if layer.shared_bias else "") + f"δ{l}"
+            lines.append(grad)
         return "\n".join(lines) + "\n"
 
     def validate(self, d, points: int = 2) -> None:
-        """The matrix recurrence at random points equals the scalar Derivation `d`'s δ and gradients,
-        entry by entry (complex numbers, like Derivation.validate); raises AssertionError if not.
-        (For networks small enough to derive per weight: the layer form itself never needs it.)"""
+        """Each layer kind's SymPy rules (kinds.py) at random points equal the scalar Derivation `d`'s
+        nets, δ and gradients, entry by entry (complex numbers, like Derivation.validate): the forward
+        rule gives every net, the backward rule every weight's and bias's gradient and the δ of the
+        layer below; raises AssertionError if not.  (For networks small enough to derive per weight:
+        the layer form itself never needs it.)"""
         rng = random.Random(1)
+
+        def close(x, y) -> bool:
+            return abs(complex(x) - complex(y)) <= 1e-9 * max(1.0, abs(complex(y)))
+
         for _ in range(points):
             leaves = {n: complex(rng.uniform(-1, 1)) for n in (*d.spec.inputs, *d.spec.targets, *d.parameters)}
             trace = run(d, leaves, COMPLEX)
             value = {s.name: v for s, v in trace.env.items()}
-            # δ of the top layer's nets from the scalar δ of its outputs, then the matrix recurrence down
+            # δ of the top layer's nets from the scalar δ of its outputs, then each kind's backward rule down
             top = self.layers[-1]
-            delta = [trace.deltas[z] if z in top.outputs else
-                     sum(trace.partials[(o, z)] * trace.deltas[o] for o in top.outputs if (o, z) in trace.partials)
-                     for z in top.nets]
+            delta = sp.Matrix([trace.deltas[z] if z in top.outputs else
+                               sum(trace.partials[(o, z)] * trace.deltas[o] for o in top.outputs if (o, z) in trace.partials)
+                               for z in top.nets])
             for k in range(len(self.layers) - 1, -1, -1):
                 layer = self.layers[k]
-                for j, z in enumerate(layer.nets):
-                    assert abs(delta[j] - trace.deltas[z]) <= 1e-9 * max(1, abs(delta[j])), (z, delta[j])
-                    for i, src in enumerate(layer.sources):  # ∂L/∂W[j, i] = δ_j · a_i (one sample)
-                        w = layer.weights[j][i]
-                        assert abs(delta[j] * value[src] - trace.gradients[w]) <= 1e-9 * max(1, abs(delta[j]))
+                W = sp.Matrix([[value[w] for w in row] for row in layer.weights])
+                a = sp.Matrix([value[s] for s in layer.sources])
+                n = len(layer.nets)
+                b = sp.Matrix([value[layer.biases[0]]] * n if layer.shared_bias else
+                              [value[x] for x in layer.biases] if layer.biases else [0] * n)
+                z = layer.kind.forward(W, a, b)
+                for j, net in enumerate(layer.nets):
+                    assert close(z[j], value[net]), (net, z[j])
+                    assert close(delta[j], trace.deltas[net]), (net, delta[j])
+                back, dW, db = layer.kind.backward(W, a, delta, layer.shared_bias)
+                for j, row in enumerate(layer.weights):
+                    for i, w in enumerate(row):
+                        assert close(dW[j, i], trace.gradients[w]), (w, dW[j, i])
+                for j, x in enumerate(layer.biases):
+                    assert close(db[j], trace.gradients[x]), (x, db[j])
                 if k:
                     below = self.layers[k - 1]
-                    delta = [sum(value[layer.weights[j][i]] * delta[j] for j in range(len(layer.nets)))
-                             * trace.partials.get((below.outputs[i], below.nets[i]), 1)  # own-sum identity: 1
-                             for i in range(len(below.nets))]
+                    delta = sp.Matrix([back[i] * trace.partials.get((below.outputs[i], below.nets[i]), 1)  # own sum: 1
+                                       for i in range(len(below.nets))])
 
 
-def _row(neuron, sources) -> tuple[str, ...]:
-    srcs, weights = zip(*neuron.inputs)
-    if srcs == sources:  # as [dense] builds them
-        return weights
-    weight_of = dict(neuron.inputs)  # source -> weight
-    return tuple(weight_of[s] for s in sources)
+class NotLayered(ValueError):
+    """Why a network has no layer form: which neuron breaks the layering, and how (one line)."""
 
 
 def layer_form(spec) -> LayerForm | None:
-    """The layer form of a spec, or None for a network of [[neuron]] tables (no layer records).
-    It reads the layer records and the registry only: no per-weight derivation."""
-    records = spec.layers
-    if not records:
+    """The layer form of a spec, or None when its neurons do not fall into layers (`layering` says why).
+    It reads the layer records (or finds the layers) and the registries only: no per-weight derivation."""
+    try:
+        return layering(spec)
+    except NotLayered:
         return None
+
+
+def layering(spec) -> LayerForm:
+    """The layer form of a spec; raises NotLayered, naming the neuron that breaks the layering, if none."""
+    if spec.layers:
+        return LayerForm(spec, spec.layers)
+    return LayerForm(spec, _find_layers(spec))
+
+
+def _find_layers(spec) -> tuple[Layer, ...]:
+    """The layers of a network of [[neuron]] tables: layer 0 the inputs, and every neuron of layer l
+    fed by each output of layer l − 1 and nothing else, through a weight of its own."""
+    depth = {x: 0 for x in spec.inputs}
+    members: list[list] = [list(spec.inputs)]
+    for n in spec.neurons:  # topological order: every source's layer is known
+        levels = {depth[s] for s, _ in n.inputs}
+        if len(levels) > 1:
+            (a, la), (b, lb) = sorted({depth[s]: (s, depth[s]) for s, _ in n.inputs}.values(), key=lambda x: x[1])[:2]
+            raise NotLayered(f"{n.name} takes {a} (layer {la}) and {b} (layer {lb}): a skip connection, and a "
+                             "layer takes only the layer below")
+        depth[n.name] = levels.pop() + 1
+        if depth[n.name] == len(members):
+            members.append([])
+        members[depth[n.name]].append(n)
+    uses: dict[str, list[str]] = {}
+    for n in spec.neurons:
+        for _, w in n.inputs:
+            uses.setdefault(w, []).append(n.name)
+        if n.bias:
+            uses.setdefault(n.bias, []).append(n.name)
+    outputs = {o for o, _ in spec.loss.outputs}
     layers = []
-    for k, rec in enumerate(records):
-        biases = [n.bias for n in rec.neurons]
-        names = () if not any(biases) else (biases[0],) if rec.bias == "per_layer" else tuple(biases)
-        layers.append(Layer(k + 1, NEURON_ACTIVATIONS[rec.activation], rec.sources,
-                            tuple(n.name for n in rec.neurons), tuple(n.net for n in rec.neurons),
-                            tuple(_row(n, rec.sources) for n in rec.neurons), names, rec.bias == "per_layer"))
-    return LayerForm(spec, tuple(layers))
+    for l in range(1, len(members)):
+        below = tuple(members[l - 1]) if l == 1 else tuple(n.name for n in members[l - 1])
+        units = members[l]
+        for n in units:
+            srcs = [s for s, _ in n.inputs]
+            if set(srcs) != set(below):
+                missing = next(s for s in below if s not in srcs)
+                raise NotLayered(f"{n.name} does not take {missing}: every neuron of a layer takes each output "
+                                 f"of the layer below ({', '.join(below)})")
+            for _, w in n.inputs:
+                if len(uses[w]) > 1 or [s for s, v in n.inputs if v == w][1:]:
+                    raise NotLayered(f"{n.name}'s weight {w} is shared ({' and '.join(dict.fromkeys(uses[w]))} use it): "
+                                     "a matrix has one weight per connection")
+        acts = list(dict.fromkeys(n.activation for n in units))
+        if len(acts) > 1:
+            other = next(n for n in units if n.activation != acts[0])
+            raise NotLayered(f"{other.name} is {acts[1]} and {units[0].name} is {acts[0]}: the neurons of a layer "
+                             "share one activation")
+        if l == len(members) - 1 and {n.name for n in units} != outputs:
+            raise NotLayered(f"{sorted(outputs - {n.name for n in units})[0] if outputs - {n.name for n in units} else units[0].name} "
+                             "breaks the layering: the top layer's neurons must be exactly the loss's outputs")
+        layers.append(_layer(l, units, below, uses))
+    return tuple(layers)
+
+
+def _layer(l: int, units, below, uses) -> Layer:
+    """One found layer, its bias mode read off its neurons' biases."""
+    biases = [n.bias for n in units]
+    if not any(biases):
+        mode, names = "none", ()
+    elif len(set(biases)) == 1 and len(units) > 1 and len(uses[biases[0]]) == len(units):
+        mode, names = "per_layer", (biases[0],)
+    elif all(biases) and len(set(biases)) == len(units) and all(len(uses[b]) == 1 for b in biases):
+        mode, names = "per_neuron", tuple(biases)
+    else:
+        n = next((n for n in units if not n.bias), None) or next(n for n in units if len(uses[n.bias]) > 1)
+        why = "has no bias and others do" if not n.bias else f"shares its bias {n.bias} with " + \
+            " and ".join(u for u in dict.fromkeys(uses[n.bias]) if u != n.name)
+        raise NotLayered(f"{n.name} {why}: a layer has a bias per neuron, one bias for the whole layer, or none")
+    weight_of = [dict(n.inputs) for n in units]
+    return Layer(l, DENSE, NEURON_ACTIVATIONS[units[0].activation], tuple(below), tuple(n.name for n in units),
+                 tuple(n.net for n in units), tuple(tuple(w[s] for s in below) for w in weight_of), names, mode)

@@ -14,7 +14,7 @@ import re
 
 import sympy as sp
 
-__all__ = ["DELTA", "GREEK", "default_latex_name", "delta_name", "factor_text", "latex_name", "leibniz",
+__all__ = ["DELTA", "GREEK", "LayerNames", "default_latex_name", "delta_name", "factor_text", "latex_name", "leibniz",
            "net_name", "py_delta", "py_gradient", "py_layer", "py_partial", "symbol"]
 
 
@@ -30,6 +30,48 @@ DELTA = "δ_"
 def net_name(neuron: str) -> str:
     """The weighted sum of a neuron that the spec does not name: z_h for neuron h."""
     return f"z_{neuron}"
+
+
+class LayerNames:
+    """The names a layered spec ([dense] or [[layer]] tables) gives its scalar quantities: inputs
+    i1, i2, …; with one hidden layer, hidden units h1, h2, …, with more, h1_1, h1_2, … (layer,
+    unit); outputs o1, o2, …; net sums z_ + the unit's name (none for a unit that is its own sum);
+    weights w1, w2, … and biases b1, b2, … numbered in order of use; targets t1, t2, ….
+
+    >>> names = LayerNames(3)
+    >>> names.start(1); names.unit(0, own_sum=False), names.weight(), names.bias()
+    (('h1_1', 'z_h1_1'), 'w1', 'b1')
+    """
+
+    def __init__(self, layers: int):
+        self.layers, self.layer = layers, 0
+        self.weights = self.biases = 0
+
+    @staticmethod
+    def input(j: int) -> str:
+        return f"i{j + 1}"
+
+    @staticmethod
+    def target(j: int) -> str:
+        return f"t{j + 1}"
+
+    def start(self, layer: int) -> None:
+        """Layer `layer` (from 1) is next."""
+        self.layer = layer
+
+    def unit(self, j: int, own_sum: bool) -> tuple[str, str]:
+        """(name, net) of unit j (from 0) of the current layer."""
+        prefix = "o" if self.layer == self.layers else "h" if self.layers == 2 else f"h{self.layer}_"
+        name = f"{prefix}{j + 1}"
+        return name, name if own_sum else net_name(name)
+
+    def weight(self) -> str:
+        self.weights += 1
+        return f"w{self.weights}"
+
+    def bias(self) -> str:
+        self.biases += 1
+        return f"b{self.biases}"
 
 
 def delta_name(node: str) -> str:

@@ -42,6 +42,7 @@ class Op:
     name: str
 
     kind = ""  # the equation's role in the IR: "net", "act" or "loss"
+    couples = False  # an activation whose every output reads every net of its group (a Jacobian, not f′ ⊙)
     reads_one_net = False  # an activation of one weighted sum: ∂a/∂w skips the sum (h1 = σ(w1·i1 + ...))
     evaluated_form = False  # its readable form is an evaluated SymPy expression (printed in SymPy's order)
 
@@ -253,6 +254,15 @@ class Softmax(Op):
 
     kind = "act"
     unit_slope = False
+    couples = True
+    jacobian_note: str = ("Each output of a softmax depends on every net of its layer, so the sum runs over all "
+                          "outputs $k$.")
+
+    @staticmethod
+    def jacobian_latex(ak: str, aj: str) -> str:
+        """∂a_k/∂z_j in LaTeX, from the typeset a_k and a_j."""
+        return rf"{ak} \left(\delta_{{kj}} - {aj}\right)"
+
     def numpy_matrix(self, Z: str, A: str, temp: str, xp: str = "np") -> list[tuple[str, str]]:
         # each row shifted by its maximum, so every exponent is ≤ 0 (3× quicker than through
         # np.logaddexp.reduce, measured in bench/bench_layers.py)
@@ -314,6 +324,9 @@ class LossKind(Op):
     numpy_matrix_loss: str = ""  # the data-set loss from matrices {A} (outputs), {Z} (their nets), {T} (targets), {xp}
     latex_vector: str = ""  # the per-sample loss in vector notation, LaTeX with {a} (outputs), {t}, {K}
     latex_net_delta: str = ""  # with a net delta: it in LaTeX, {a} the outputs
+    # with a net delta: why it is so simple, in words with $…$ math, from the typeset output a
+    cancels: Callable[[str], str] = lambda a: ""
+    log_sum_exp: bool = False  # numpy_matrix_loss reads {LSE}, each row's log-sum-exp of the nets
 
     kind = "loss"
     evaluated_form = True
@@ -394,7 +407,8 @@ LOSSES: dict[str, LossKind] = {
                            r"softmax the $\delta$ of each net sums to $§y - §t$ (for targets that sum to $1$)",
             reduction="sum", requires="softmax", numpy_net_delta="{A} * {xp}.sum({T}, axis=1, keepdims=True) - {T}",
             net_delta="{a} Σ_k t_k − t (that is {a} − t for targets that sum to 1)",
-            numpy_matrix_loss="-{xp}.sum({T} * ({Z} - {LSE}))",  # {LSE}: each row's log-sum-exp of Z
+            numpy_matrix_loss="-{xp}.sum({T} * ({Z} - {LSE}))", log_sum_exp=True,
+            cancels=lambda a: f"The cross-entropy's $1/{a}$ cancels against the softmax Jacobian's factor ${a}$.",
             latex_vector=r"- \sum_{{k}} {t}_{{k}} \log {a}_{{k}}",
             latex_net_delta=r"{a} \textstyle\sum_{{k}} t_{{k}} - t",
             # −Σ t_k (z_k − logsumexp(z)): log of a softmax output without computing the output
@@ -413,6 +427,7 @@ LOSSES: dict[str, LossKind] = {
             numpy_matrix_loss="{xp}.sum({xp}.logaddexp(0.0, {Z}) - {T} * {Z})",
             latex_vector=r"- \sum_{{k}} \left[{t}_{{k}} \log {a}_{{k}} + (1 - {t}_{{k}}) \log (1 - {a}_{{k}})\right]",
             latex_net_delta=r"{a} - t",
+            cancels=lambda a: f"The sigmoid's ${a}(1 - {a})$ cancels the binary cross-entropy's denominator.",
             # softplus(z) − t·z = −[t log σ(z) + (1 − t) log(1 − σ(z))], finite at any z
             numpy_loss=lambda pairs, nets: " + ".join(f"(np.logaddexp(0.0, {z}) - {t} * {z})" for t, z in pairs),
         ),

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from .naming import GREEK, latex_name, net_name
+from .kinds import DENSE, LAYER_KINDS, Layer
+from .naming import GREEK, LayerNames, latex_name, net_name
 from .ops import ACTIVATIONS, GROUPS, LOSSES, NEURON_ACTIVATIONS
 
 __all__ = ["MAX_WEIGHTS", "Layer", "Loss", "NetSpec", "Neuron", "Problem", "SpecError", "Train", "from_dict", "load", "loads"]
@@ -87,16 +88,6 @@ class Neuron:
 
 
 @dataclass(frozen=True)
-class Layer:
-    """One layer of a `[dense]` spec, as written: every neuron takes exactly `sources`."""
-
-    sources: tuple[str, ...]  # the previous layer's outputs, or the inputs
-    activation: str
-    neurons: tuple[Neuron, ...]  # in order: neuron j of the layer is column j of its matrices
-    bias: str = "per_layer"  # "per_layer", "per_neuron" or "none", as the spec says
-
-
-@dataclass(frozen=True)
 class Loss:
     kind: str
     outputs: tuple[tuple[str, str], ...]  # (output neuron, target variable)
@@ -124,7 +115,8 @@ class NetSpec:
     train: Train = field(default_factory=Train)
     latex: tuple[tuple[str, str], ...] = ()  # name -> how to typeset it
     source: str = "<string>"
-    layers: tuple[Layer, ...] = ()  # a [dense] spec's layers, as written; () for [[neuron]] tables
+    layers: tuple[Layer, ...] = ()  # a [dense] or [[layer]] spec's layers, as written; () for [[neuron]] tables
+    shape: tuple[int, ...] = ()  # one sample's input shape, as a [[layer]] spec's input gives it
 
     @cached_property
     def parameters(self) -> tuple[str, ...]:
@@ -255,7 +247,8 @@ class _Reader:
     # -- the document ------------------------------------------------------------------------
 
     def read(self, doc: dict) -> NetSpec:
-        known = {"name", "title", "inputs", "neuron", "dense", "loss", "values", "data", "train", "latex"}
+        known = {"name", "title", "inputs", "neuron", "dense", "input", "layer", "loss", "values", "data", "train",
+                 "latex"}
         for key in doc:
             if key not in known:
                 self.err(key, f"unknown key; expected one of {', '.join(sorted(known))}")
@@ -270,16 +263,31 @@ class _Reader:
             self.err("title", f"expected one line of at most {MAX_TITLE} printable characters")
             title = ""
         loss_doc = self.table(doc, "loss")
+        if "dense" in doc and ("neuron" in doc or "inputs" in doc):
+            self.err("dense", "use either [dense] or inputs and [[neuron]] tables, not both")
+            return _EMPTY
+        if "layer" in doc and ({"dense", "neuron", "inputs"} & set(doc)):
+            other = "[dense]" if "dense" in doc else "inputs and [[neuron]] tables"
+            self.err("layer", f"use either input and [[layer]] tables or {other}, not both")
+            return _EMPTY
+        shape = ()
         if "dense" in doc:
-            if "neuron" in doc or "inputs" in doc:
-                self.err("dense", "use either [dense] or inputs and [[neuron]] tables, not both")
-                return _EMPTY
+            if "input" in doc:
+                self.err("input", "[dense] names its own inputs: the first of its sizes is their number")
             inputs, neurons, outputs, layers = self.dense(self.table(doc, "dense"))
+        elif "layer" in doc:
+            inputs, neurons, outputs, layers = self.layered(doc)
+            shape = tuple(doc["input"]) if neurons else ()
         else:
+            if "input" in doc:
+                self.err("input", "input = [...] is one sample's shape for [[layer]] tables; a network of "
+                                  "[[neuron]] tables lists its inputs = [\"x\", ...]")
             inputs = self.inputs(doc.get("inputs"))
             neurons = self.neurons(doc.get("neuron"), inputs)
             outputs, layers = (), ()
-        if not neurons:  # nothing more can be checked (after [dense], it would repeat its problem)
+        if not neurons:  # nothing more can be checked (the layers' problem would repeat), but the loss kind
+            if "loss" in doc and isinstance(loss_doc.get("kind"), str) and loss_doc["kind"] not in LOSSES:
+                self.err("loss.kind", f"unknown loss kind {_show(loss_doc['kind'])}; one of {', '.join(LOSSES)}")
             return _EMPTY
         loss = self.loss(loss_doc, "loss" in doc, neurons, outputs)
         self.names(inputs, neurons, loss, bool(layers))
@@ -287,7 +295,11 @@ class _Reader:
             neurons = self.order(neurons, inputs, loss)
         if not layers:  # a [dense] spec: its sizes were checked against the layer form's limits
             self.size(neurons)
-        self.outputs(neurons, loss, bool(layers))
+        layer_of = {o: layer.index for layer in layers for o in layer.outputs}
+        # the field that chose a neuron's activation or its layer's size
+        field = ((lambda m, key: {"activation": "dense.activation", "size": "dense.sizes"}[key]) if "dense" in doc
+                 else (lambda m, key: f"layer[{layer_of[m]}].{key}") if layers else None)
+        self.outputs(neurons, loss, field)
         # every parameter's name, for the tables that name them (a set of 670k names for 784-512-512-10)
         params = ({w for n in neurons for _, w in n.inputs} | {n.bias for n in neurons if n.bias}
                   if doc.get("values") or doc.get("latex") else set())
@@ -300,7 +312,7 @@ class _Reader:
             written = [*inputs, *(n.name for n in neurons), *(t for _, t in loss.outputs), loss.name, *sorted(params)]
             self.distinct([*written, *sorted(nodes - set(written))], dict(latex))
         return NetSpec(name or "network", tuple(inputs), tuple(neurons), loss, title, values, data,
-                       train, latex, self.source, layers)
+                       train, latex, self.source, layers, shape)
 
     def inputs(self, value) -> tuple[str, ...]:
         if value is None:
@@ -366,11 +378,7 @@ class _Reader:
                 or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in sizes)):
             self.err("dense.sizes", f"expected at least two positive layer sizes, e.g. [2, 2, 2]; got {_show(sizes)}")
             return (), (), (), ()
-        weights = sum(a * b for a, b in itertools.pairwise(sizes))
-        if weights > MAX_LAYER_WEIGHTS or len(sizes) - 1 > MAX_DEPTH:
-            self.err("dense.sizes", f"{weights:,} weights in {len(sizes) - 1} layers: derive takes at most "
-                                    f"{MAX_LAYER_WEIGHTS:,} weights in the layer form and {MAX_DEPTH} layers "
-                                    "(see the README's limits)")
+        if not self.fits(sizes, "dense.sizes"):
             return (), (), (), ()
         self.keys(doc, "dense", ("sizes", "activation", "bias"))
         layers = len(sizes) - 1
@@ -387,25 +395,84 @@ class _Reader:
         if bias not in ("per_layer", "per_neuron", "none"):
             self.err("dense.bias", f"expected per_layer, per_neuron or none; got {_show(bias)}")
             return (), (), (), ()
-        inputs = tuple(f"i{j + 1}" for j in range(sizes[0]))
-        prev, neurons, records, w, b = inputs, [], [], 0, 0
-        for layer in range(1, len(sizes)):
-            prefix = "o" if layer == layers else "h" if layers == 2 else f"h{layer}_"
-            names = [f"{prefix}{j + 1}" for j in range(sizes[layer])]
-            a = acts[layer - 1]
-            if bias == "per_layer":
-                b += 1
-            for n in names:
-                if bias == "per_neuron":
-                    b += 1
-                pairs = tuple(zip(prev, [f"w{k}" for k in range(w + 1, w + 1 + len(prev))]))  # 4× a genexpr
-                w += len(prev)
-                neurons.append(Neuron(n, n if _is_identity(a) else net_name(n), a, pairs,
-                                      None if bias == "none" else f"b{b}"))
-            records.append(Layer(prev, a, tuple(neurons[-len(names):]), bias))
-            prev = tuple(names)
-        outputs = tuple((o, f"t{j + 1}") for j, o in enumerate(prev))
+        settings = [(DENSE, {"size": n, "activation": a, "bias": bias}) for n, a in zip(sizes[1:], acts)]
+        return self.expand(sizes[0], settings)
+
+    def fits(self, sizes, where: str) -> bool:
+        """A stack of layers of these widths is within the layer form's limits (one line if not)."""
+        weights = sum(a * b for a, b in itertools.pairwise(sizes))
+        if weights > MAX_LAYER_WEIGHTS or len(sizes) - 1 > MAX_DEPTH:
+            self.err(where, f"{weights:,} weights in {len(sizes) - 1} layers: derive takes at most "
+                            f"{MAX_LAYER_WEIGHTS:,} weights in the layer form and {MAX_DEPTH} layers "
+                            "(see the README's limits)")
+            return False
+        return True
+
+    def expand(self, width: int, settings) -> tuple[tuple, tuple, tuple, tuple]:
+        """Inputs, neurons, default loss outputs and layer records of a stack of layers: each kind's
+        settings expanded into scalar neurons with the layered names (naming.LayerNames)."""
+        names = LayerNames(len(settings))
+        inputs = tuple(names.input(j) for j in range(width))
+        prev, neurons, records = inputs, [], []
+        for l, (kind, s) in enumerate(settings, start=1):
+            names.start(l)
+            units = [Neuron(*u) for u in kind.expand(s, prev, names)]
+            neurons += units
+            biases = tuple(dict.fromkeys(n.bias for n in units if n.bias))
+            records.append(Layer(l, kind, NEURON_ACTIVATIONS[s["activation"]], prev, tuple(n.name for n in units),
+                                 tuple(n.net for n in units), tuple(tuple(w for _, w in n.inputs) for n in units),
+                                 biases, s["bias"]))
+            prev = records[-1].outputs
+        outputs = tuple((o, names.target(j)) for j, o in enumerate(prev))
         return inputs, tuple(neurons), outputs, tuple(records)
+
+    def show(self, value) -> str:
+        return _show(value)
+
+    def activation(self, value, where: str) -> str | None:
+        """An activation's name from a spec, or None after saying what is wrong."""
+        if not isinstance(value, str) or value not in _ACTIVATIONS:
+            self.err(where, f"unknown activation {_show(value)}; one of {', '.join(_ACTIVATIONS)}")
+            return None
+        return value
+
+    def layered(self, doc) -> tuple[tuple, tuple, tuple, tuple]:
+        """A spec of `input = [...]` and [[layer]] tables (each layer counted from 1, as W1, b1 are)."""
+        shape = doc.get("input")
+        if (not isinstance(shape, (list, tuple)) or not shape
+                or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in shape)):
+            self.err("input", f"expected one sample's shape as a list of positive sizes, e.g. input = [4]; "
+                              f"got {_show(shape)}")
+            return (), (), (), ()
+        tables = doc.get("layer")
+        if not isinstance(tables, (list, tuple)) or not tables:
+            self.err("layer", "expected [[layer]] tables, one per layer, in order from the input")
+            return (), (), (), ()
+        settings, widths, now, ok = [], [math.prod(shape)], tuple(shape), True
+        for l, table in enumerate(tables, start=1):
+            where = f"layer[{l}]"
+            if not isinstance(table, dict):
+                self.err(where, "expected a table")
+                ok = False
+                continue
+            kind = LAYER_KINDS.get(table.get("kind")) if isinstance(table.get("kind"), str) else None
+            if kind is None:
+                self.err(f"{where}.kind", ("missing" if "kind" not in table else
+                                          f"unknown layer kind {_show(table.get('kind'))}")
+                         + f"; one of {', '.join(LAYER_KINDS)}")
+                ok = False
+                continue
+            self.keys(table, where, ("kind", *kind.keys))
+            read = kind.read(self, table, where, now)
+            if read is None:
+                ok = False
+                continue
+            settings.append((kind, read[0]))
+            now = read[1]
+            widths.append(math.prod(now))
+        if not ok or not self.fits(widths, "layer"):
+            return (), (), (), ()
+        return self.expand(widths[0], settings)
 
     def loss(self, doc: dict, present: bool, neurons, default_outputs) -> Loss:
         if not present:
@@ -513,16 +580,17 @@ class _Reader:
                          "does not reach the loss: feed it into a neuron or list it in loss.outputs")
         return tuple(done)
 
-    def outputs(self, neurons, loss, dense=False) -> None:
-        """A softmax is a group of the loss's outputs; a loss that needs an output activation has it."""
+    def outputs(self, neurons, loss, field=None) -> None:
+        """A softmax is a group of the loss's outputs; a loss that needs an output activation has it.
+        `field(neuron, "activation" or "size")` names the layer table that chose it, for layered specs."""
         outputs = [o for o, _ in loss.outputs]
         acts = {n.name: n.activation for n in neurons}
         for key in GROUPS:
             members = [n.name for n in neurons if n.activation == key]
             inner = [m for m in members if m not in outputs]
-            if inner and dense:
-                self.err("dense.activation", f"{key} is for the last layer only (it groups the loss's outputs); "
-                                             f"give the hidden layers another activation")
+            if inner and field:
+                self.err(field(inner[0], "activation"), f"{key} is for the last layer only (it groups the loss's "
+                                                        f"outputs); give the hidden layers another activation")
             elif inner:
                 self.err("neuron", f"{inner[0]!r} is a {key} neuron that is not an output: a {key} groups "
                                    "the loss's outputs (list every one of them in loss.outputs)")
@@ -532,9 +600,9 @@ class _Reader:
                          f"{src!r} is a {key} output: it feeds only the loss (each output of a {key} is computed "
                          "from every net of its group at once)")
             elif len(members) == 1:
-                self.err("dense.sizes" if dense else "neuron",
+                self.err(field(members[0], "size") if field else "neuron",
                          f"{members[0]!r} is the only {key} neuron: a {key} needs two outputs or more"
-                         + (" (a single sigmoid output with binary_cross_entropy is the two-class case)" if dense else ""))
+                         + (" (a single sigmoid output with binary_cross_entropy is the two-class case)" if field else ""))
         need = LOSSES[loss.kind].requires if loss.kind in LOSSES else ""
         wrong = [o for o in outputs if need and acts.get(o) != need]
         if wrong:
