@@ -435,3 +435,21 @@ def test_matrix_code_matches_central_differences(sizes, activation, bias, kind, 
     ours, theirs = m.gradients(params, data), scalar.gradients(params, data)
     for p in d.parameters:
         assert ours[p] == pytest.approx(theirs[p], rel=1e-10, abs=1e-14)
+
+
+def test_a_module_with_l2_is_the_same_bytes_under_any_hash_seed(tmp_path):
+    """The penalty's Σ w² lists the weights in parameter order (it followed a set's order, which
+    changes with PYTHONHASHSEED from one run to the next)."""
+    import os
+    import subprocess
+    import sys
+    spec = tmp_path / "c.toml"
+    spec.write_text('name = "c"\n[dense]\nsizes = [3, 4, 2]\nactivation = "tanh"\n[loss]\nkind = "mse"\nl2 = 0.01\n')
+    texts = []
+    for seed in ("1", "2", "3"):
+        out = tmp_path / seed
+        subprocess.run([sys.executable, "-m", "derive.cli", "codegen", str(spec), "--form", "scalar", "-o", str(out)],
+                       check=True, capture_output=True, env={**os.environ, "PYTHONHASHSEED": seed})
+        texts.append((out / "c_gradients.py").read_text())
+    assert texts[0] == texts[1] == texts[2]
+    assert "0.005 * (w1 * w1 + w2 * w2 + w3 * w3" in texts[0]

@@ -46,7 +46,7 @@ class Builder:
         self.namer, self.py = network_names(d)  # py: user name -> Python name
         self.n = "n"  # the sample count, reserved
         self.printer = GradientPrinter(self.py, {"order": "none"})
-        self.penalized = set(d.spec.penalized)
+        self.penalized = dict.fromkeys(d.spec.penalized)  # ordered: a set's order changes with the hash seed
         self.net_code: dict[str, str] = {}  # a net's code where it is not a variable of its own (matrix code)
         self.not_for_loss: set[str] = set()  # forward lines loss() does without (a loss of logs reads the nets)
 
