@@ -74,3 +74,22 @@ def test_a_closed_pipe_is_not_a_traceback(tmp_path):
     r = subprocess.run(f"{sys.executable} -m derive.cli show {spec} | head -1", shell=True,
                        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
     assert r.stdout == "deep\n" and r.stderr == ""
+
+
+def test_version_says_which_derive(capsys):
+    import pytest as _pytest
+    from derive.cli import main as _main
+    with _pytest.raises(SystemExit) as e:
+        _main(["--version"])
+    assert e.value.code == 0
+    out = capsys.readouterr().out.strip()
+    assert out.startswith("derive ") and len(out.split()) >= 2
+
+
+def test_show_counts_one_more_path_in_the_singular(tmp_path, capsys):
+    from derive.cli import main as _main
+    spec = tmp_path / "n.toml"  # w1 reaches the loss through each of the 9 units: 8 listed, 1 counted
+    spec.write_text('name = "n"\n[dense]\nsizes = [1, 1, 9, 1]\nactivation = "tanh"\n[loss]\nkind = "mse"\n')
+    assert _main(["show", str(spec), "--param", "w1"]) == 0
+    out = capsys.readouterr().out
+    assert "  ... and 1 more path, one product each" in out and "1 more paths" not in out

@@ -33,6 +33,7 @@ def main(argv=None) -> int:
         prog="derive",
         description="Derive, explain and code every gradient of a small neural network.",
     )
+    parser.add_argument("--version", action="version", version=f"derive {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, module in COMMANDS.items():
         p = sub.add_parser(name, help=module.HELP, description=module.HELP)
@@ -64,6 +65,15 @@ def main(argv=None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _version() -> str:
+    """The installed distribution's version (pyproject.toml's), or "unknown" for a bare checkout."""
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("derive")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def _terminated(signum, frame):

@@ -67,7 +67,8 @@ def pretty(d: Derivation, params=None) -> str:
             out += lines
             shown, chars = shown + 1, chars + sum(map(len, lines))
         if count > shown:
-            out.append(f"  ... and {count - shown} more paths, one product each")
+            rest = count - shown
+            out.append(f"  ... and {rest} more path{'s' if rest != 1 else ''}, one product each")
         elif count > 1:
             out.append(f"  sum over paths: {d.chain(p)}")
         uses = d.uses(p)
