@@ -41,9 +41,8 @@ def run(args) -> int:
         doc = build_layers(spec)
         files: dict[str, str | bytes] = {f"{spec.name}.tex": render("tex", doc), f"{spec.name}.md": render("md", doc),
                                          f"{spec.name}_gradients.py": layers_source(spec)}
-        if spec.layers and sum(len(n.inputs) for n in spec.neurons) > LAYER_FORM_FROM:
-            pass  # the web page is the per-weight derivation: too big to make for a network this wide
-        else:  # the web page is the per-weight derivation, which a network this small has
+        if not (spec.layers and sum(len(n.inputs) for n in spec.neurons) > LAYER_FORM_FROM):
+            # the web page is the per-weight derivation, which only a network this small gets
             files[f"{spec.name}.html"] = render_page((d := derive(spec)), build_document(d))
     else:
         files = dict(artifacts(derive(spec)))
